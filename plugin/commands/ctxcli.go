@@ -1,0 +1,112 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify"
+)
+
+// ctxMain is a Go rendition of Cloudify's `ctx` CLI (spec 2.4), used when
+// the executable is called as "ctx" (a symlink) or as "chaosops ctx": shell
+// scripts and the launcher get the same proxy calls without Python.
+func ctxMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	socket := os.Getenv(cloudify.SocketEnv)
+	prefix := "@"
+	asJSON := false
+	timeout := 30 * time.Second
+	i := 0
+	for ; i < len(args); i++ {
+		a := args[i]
+		next := func() (string, bool) {
+			if i+1 < len(args) {
+				i++
+				return args[i], true
+			}
+			return "", false
+		}
+		switch {
+		case a == "-j" || a == "--json-output":
+			asJSON = true
+		case a == "-t" || a == "--timeout":
+			v, ok := next()
+			secs, err := strconv.ParseFloat(v, 64)
+			if !ok || err != nil {
+				fmt.Fprintln(stderr, "ctx: -t needs a number of seconds")
+				return ExitUsage
+			}
+			timeout = time.Duration(secs * float64(time.Second))
+		case a == "--socket-url":
+			v, ok := next()
+			if !ok {
+				fmt.Fprintln(stderr, "ctx: --socket-url needs a URL")
+				return ExitUsage
+			}
+			socket = v
+		case a == "--json-arg-prefix":
+			v, ok := next()
+			if !ok {
+				fmt.Fprintln(stderr, "ctx: --json-arg-prefix needs a prefix")
+				return ExitUsage
+			}
+			prefix = v
+		default:
+			goto rest
+		}
+	}
+rest:
+	var callArgs []any
+	for _, a := range args[i:] {
+		if prefix != "" && strings.HasPrefix(a, prefix) {
+			v, err := cloudify.DecodeValue([]byte(a[len(prefix):]))
+			if err != nil || len(a) == len(prefix) {
+				fmt.Fprintf(stderr, "ctx: argument %q is not valid JSON after the %s prefix\n", a, prefix)
+				return ExitUsage
+			}
+			callArgs = append(callArgs, v)
+			continue
+		}
+		callArgs = append(callArgs, a)
+	}
+	client, err := cloudify.NewClient(socket)
+	if err != nil {
+		fmt.Fprintln(stderr, "ctx:", err)
+		return ExitError
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	v, err := client.Call(cctx, callArgs...)
+	if errors.Is(err, cloudify.ErrStopOperation) {
+		fmt.Fprintln(stderr, "ctx: operation stopped")
+		return ExitError
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "ctx:", err)
+		return ExitError
+	}
+	if asJSON {
+		b, _ := json.Marshal(v)
+		fmt.Fprintln(stdout, string(b))
+		return ExitOK
+	}
+	if v == nil || v == false || v == "" || v == int64(0) || v == float64(0) {
+		return ExitOK // the Python CLI prints nothing for falsy payloads (spec 2.4)
+	}
+	switch t := v.(type) {
+	case string:
+		fmt.Fprintln(stdout, t)
+	case map[string]any, []any:
+		b, _ := json.Marshal(t)
+		fmt.Fprintln(stdout, string(b))
+	default:
+		fmt.Fprintln(stdout, t)
+	}
+	return ExitOK
+}

@@ -1,0 +1,56 @@
+// Package chaosbin gives tests the real compiled chaosops executable:
+// $CHAOSOPS_BIN when set (make test builds bin/chaosops first), otherwise a
+// build of ./plugin/cmd/chaosops into a temporary folder, once per package.
+package chaosbin
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+var (
+	once  sync.Once
+	built string
+	err   error
+	dir   string
+)
+
+// Path returns the executable, building it if needed.
+func Path(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("CHAOSOPS_BIN"); p != "" {
+		if _, statErr := os.Stat(p); statErr == nil {
+			return p
+		}
+	}
+	once.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..", "..")
+		dir, err = os.MkdirTemp("", "chaosops-bin-")
+		if err != nil {
+			return
+		}
+		built = filepath.Join(dir, "chaosops")
+		cmd := exec.Command("go", "build", "-o", built, "./plugin/cmd/chaosops")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, berr := cmd.CombinedOutput(); berr != nil {
+			err = &buildError{out: string(out), err: berr}
+		}
+	})
+	if err != nil {
+		t.Fatalf("build chaosops: %v", err)
+	}
+	return built
+}
+
+type buildError struct {
+	out string
+	err error
+}
+
+func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }

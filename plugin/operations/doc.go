@@ -1,0 +1,15 @@
+// Package operations adapts domain packages to Cloudify operations: each
+// handler reads its inputs, builds the domain's options, calls it, and turns
+// the typed result into runtime properties, a return value and log lines.
+// No business logic lives here.
+package operations
+
+import "github.com/cloudify-chaos/chaosops/plugin/runtime"
+
+// Registry returns the table of every operation chaosops serves.
+func Registry() *runtime.Registry {
+	return runtime.NewRegistry(
+		Info(),
+		SelfTest(),
+	)
+}
