@@ -43,7 +43,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		})
 	}
 	app := New(stdout, stderr)
-	err := app.RunContext(ctx, args)
+	markUsageErrors(app.Commands)
+	app.OnUsageError = onUsageError
+	err := app.RunContext(ctx, interspersed(app, args))
 	return exitCode(ctx, err, stderr)
 }
 
@@ -63,7 +65,18 @@ func New(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			versionCommand(),
 			operationsCommand(),
+			localCommand(),
 		},
+	}
+}
+
+func onUsageError(_ *cli.Context, err error, _ bool) error { return usageError{err} }
+
+// markUsageErrors makes flag-parsing errors of every command exit 2.
+func markUsageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = onUsageError
+		markUsageErrors(c.Subcommands)
 	}
 }
 

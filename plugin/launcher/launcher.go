@@ -50,3 +50,13 @@ func FileSHA256(path string) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// Paths of the executable and its launcher inside a bundled blueprint
+// folder; make bundle writes both.
+const (
+	ExecutablePath = "bin/chaosops"
+	LauncherPath   = "bin/chaosops.sh"
+)
+
+// BundledFiles lists what make bundle adds to every blueprint folder.
+var BundledFiles = []string{ExecutablePath, LauncherPath}

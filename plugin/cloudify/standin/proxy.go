@@ -39,6 +39,7 @@ type Proxy struct {
 	retryIn  int
 
 	firstCall time.Time
+	onLine    func(LogLine)
 
 	ln   net.Listener
 	srv  *http.Server
@@ -168,7 +169,11 @@ func (p *Proxy) buildRoot() attrs {
 			if err != nil {
 				return nil, err
 			}
-			p.logs = append(p.logs, LogLine{Level: lvl, Message: msg, Stream: "ctx"})
+			l := LogLine{Level: lvl, Message: msg, Stream: "ctx"}
+			p.logs = append(p.logs, l)
+			if p.onLine != nil {
+				p.onLine(l)
+			}
 			return nil, nil
 		})
 	}

@@ -118,6 +118,9 @@ func (p *Proxy) Run(ctx context.Context, spec Spec) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.mu.Lock()
+	p.onLine = spec.OnLine
+	p.mu.Unlock()
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", spec.Executable, err)

@@ -1,0 +1,290 @@
+package blueprint
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DSL versions Load accepts in tosca_definitions_version.
+var dslVersions = []string{"cloudify_dsl_1_3", "cloudify_dsl_1_4", "cloudify_dsl_1_5"}
+
+// Top-level keys read by Load.
+var topLevelKeys = []string{
+	"tosca_definitions_version", "description", "metadata", "dsl_definitions", "imports",
+	"inputs", "node_types", "relationships", "node_templates", "workflows", "outputs",
+	"capabilities", "labels", "blueprint_labels",
+}
+
+// Top-level keys of the Cloudify DSL that chaosops local does not support.
+// An empty value is accepted.
+var unsupportedTopLevelKeys = []string{
+	"plugins", "policy_types", "policy_triggers", "groups", "policies", "scaling_groups",
+	"data_types", "upload_resources", "resource_tags", "deployment_settings",
+	"imported_blueprints", "namespaces_mapping",
+}
+
+// loader holds the state of one Load.
+type loader struct {
+	errs
+	bp       *Blueprint
+	loaded   map[string]bool // absolute paths of files read
+	defined  map[string]Pos  // kind and name of every definition
+	nodes    map[string]*rawNode
+	funcs    []FuncRef
+	suspects []FuncRef
+	bundled  []string
+}
+
+// Load reads a blueprint: mainFile, then its local imports recursively
+// (relative to the importing file; a file imported twice is read once),
+// merging their sections. Importing cloudify/types/types.yaml (or a
+// versioned or URL form of it) adds the built-in types, which are never
+// fetched. Node templates are completed from their types, references
+// between nodes, types, inputs and files are checked, and the relationship
+// graph must have no cycle. Anything the chaosops local runner does not
+// support is reported with its position. The error is an ErrorList holding
+// every problem found, or a plain error when mainFile cannot be read.
+func Load(mainFile string) (*Blueprint, error) {
+	return LoadWith(mainFile, LoadOptions{})
+}
+
+// LoadOptions adjust Load.
+type LoadOptions struct {
+	// Bundled lists files that the bundle adds to the blueprint folder when
+	// it is packaged (make bundle puts the chaosops executable and its
+	// launcher into bin/). An implementation naming one of them is a script
+	// of the blueprint even when the source tree does not hold it yet.
+	Bundled []string
+}
+
+// LoadWith is Load with options.
+func LoadWith(mainFile string, opt LoadOptions) (*Blueprint, error) {
+	mainFile = filepath.Clean(mainFile)
+	l := &loader{
+		bundled: opt.Bundled,
+		bp: &Blueprint{
+			Dir: filepath.Dir(mainFile), MainFile: mainFile,
+			Inputs: map[string]*Input{}, NodeTypes: map[string]*NodeType{},
+			Relationships: map[string]*RelationshipType{}, Nodes: map[string]*NodeTemplate{},
+			Outputs: map[string]*Output{}, Capabilities: map[string]*Output{},
+			Workflows: map[string]*Workflow{}, Labels: map[string][]any{},
+			BlueprintLabels: map[string][]any{}, Metadata: map[string]any{},
+		},
+		loaded:  map[string]bool{},
+		defined: map[string]Pos{},
+		nodes:   map[string]*rawNode{},
+	}
+	if _, err := os.Stat(mainFile); err != nil {
+		return nil, fmt.Errorf("blueprint: %w", err)
+	}
+	l.loadFile(mainFile, Pos{}, true)
+	if l.bp.officialTypes {
+		l.addBuiltins()
+	}
+	l.link()
+	if err := l.err(); err != nil {
+		return nil, err
+	}
+	l.bp.funcs = l.funcs
+	l.bp.suspects = l.suspects
+	return l.bp, nil
+}
+
+var yamlErrLine = regexp.MustCompile(`^line (\d+)`)
+
+func (l *loader) loadFile(file string, from Pos, main bool) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		l.add(from, "imports: %v", err)
+		return
+	}
+	if l.loaded[abs] {
+		return
+	}
+	l.loaded[abs] = true
+	data, err := os.ReadFile(file)
+	if err != nil {
+		what := "imports"
+		if main {
+			what = "blueprint"
+		}
+		l.add(from, "%s: cannot read %s: %v", what, file, errors.Unwrap(err))
+		return
+	}
+	l.files = append(l.files, file)
+	l.bp.Files = append(l.bp.Files, file)
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		p, msg := Pos{File: file}, strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
+			p.Line, _ = strconv.Atoi(m[1])
+			msg = strings.TrimPrefix(msg, m[0]+": ")
+		}
+		l.add(p, "YAML syntax: %s", msg)
+		return
+	}
+	if len(doc.Content) == 0 {
+		l.add(Pos{File: file, Line: 1}, "the file is empty; a blueprint is a YAML mapping starting with tosca_definitions_version")
+		return
+	}
+	r := &reader{loader: l, file: file}
+	r.top(doc.Content[0], main)
+}
+
+// top reads the top-level sections of one file, then its imports.
+func (r *reader) top(n *yaml.Node, main bool) {
+	pairs, ok := r.mapping(n, "top level")
+	if !ok {
+		return
+	}
+	r.version(n, pairs, main)
+	var imports *yaml.Node
+	for _, p := range pairs {
+		switch p.key {
+		case "tosca_definitions_version", "dsl_definitions":
+			// version read above; dsl_definitions only holds YAML anchors,
+			// which the YAML decoder has already resolved.
+		case "description":
+			if s, ok := r.str(p.v, p.key); ok && main {
+				r.bp.Description = s
+			}
+		case "metadata":
+			if m, ok := r.value(p.v, p.key, ctxInert).(map[string]any); ok {
+				for k, v := range m {
+					r.bp.Metadata[k] = v
+				}
+			} else if !isNull(p.v) {
+				r.add(r.pos(p.v), "metadata: expected a mapping, got %s", describe(p.v))
+			}
+		case "imports":
+			imports = p.v
+		case "inputs":
+			r.inputs(p.v)
+		case "node_types":
+			r.nodeTypes(p.v)
+		case "relationships":
+			r.relationshipTypes(p.v)
+		case "node_templates":
+			r.nodeTemplates(p.v)
+		case "workflows":
+			r.workflows(p.v)
+		case "outputs":
+			r.outputs(p.v, p.key, r.bp.Outputs, &r.bp.OutputOrder)
+		case "capabilities":
+			r.outputs(p.v, p.key, r.bp.Capabilities, &r.bp.CapabilityOrder)
+		case "labels":
+			r.labels(p.v, p.key, r.bp.Labels)
+		case "blueprint_labels":
+			r.labels(p.v, p.key, r.bp.BlueprintLabels)
+		default:
+			if !slices.Contains(unsupportedTopLevelKeys, p.key) {
+				r.add(r.pos(p.k), "unknown top-level key %q%s", p.key, suggest(p.key, topLevelKeys))
+			} else if !isEmpty(p.v) {
+				r.add(r.pos(p.k), "%q is not supported by chaosops local (supported: %s)",
+					p.key, strings.Join(slices.Sorted(slices.Values(topLevelKeys)), ", "))
+			}
+		}
+	}
+	if imports != nil {
+		r.imports(imports)
+	}
+}
+
+func isEmpty(n *yaml.Node) bool {
+	n = deref(n)
+	return isNull(n) || ((n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && len(n.Content) == 0)
+}
+
+func (r *reader) version(n *yaml.Node, pairs []pair, main bool) {
+	i := slices.IndexFunc(pairs, func(p pair) bool { return p.key == "tosca_definitions_version" })
+	if i < 0 {
+		if main {
+			r.add(r.pos(n), "tosca_definitions_version is missing: start the blueprint with \"tosca_definitions_version: cloudify_dsl_1_4\"")
+		}
+		return
+	}
+	v, ok := r.str(pairs[i].v, "tosca_definitions_version")
+	if !ok {
+		return
+	}
+	if !slices.Contains(dslVersions, v) {
+		r.add(r.pos(pairs[i].v), "tosca_definitions_version: %q is not supported (supported: %s)", v, strings.Join(dslVersions, ", "))
+		return
+	}
+	if main {
+		r.bp.DSLVersion = v
+	}
+}
+
+// define registers a definition and reports a second one of the same name.
+func (r *reader) define(kind, name string, p Pos) bool {
+	key := kind + "\x00" + name
+	if first, dup := r.defined[key]; dup {
+		r.add(p, "%s %q is already defined at %s", kind, name, first)
+		return false
+	}
+	r.defined[key] = p
+	return true
+}
+
+var officialTypesFile = regexp.MustCompile(`^types(_1_\d+)?\.yaml$`)
+
+// officialTypes reports whether an import names Cloudify's types.yaml, and
+// whether it does so by URL.
+func officialTypes(imp string) (official, byURL bool) {
+	if imp == "cloudify/types/types.yaml" || (strings.HasPrefix(imp, "cloudify/types/") && officialTypesFile.MatchString(path.Base(imp))) {
+		return true, false
+	}
+	u, err := url.Parse(imp)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false, false
+	}
+	if officialTypesFile.MatchString(path.Base(u.Path)) && strings.Contains(strings.ToLower(u.Host+u.Path), "cloudify") {
+		return true, true
+	}
+	return false, false
+}
+
+func (r *reader) imports(n *yaml.Node) {
+	items, _ := r.sequence(n, "imports")
+	for _, item := range items {
+		imp, ok := r.str(item, "imports")
+		if !ok {
+			continue
+		}
+		p := r.pos(item)
+		if !slices.Contains(r.bp.Imports, imp) {
+			r.bp.Imports = append(r.bp.Imports, imp)
+		}
+		official, byURL := officialTypes(imp)
+		switch {
+		case official:
+			r.bp.officialTypes = true
+			if byURL {
+				r.bp.officialTypesURL = append(r.bp.officialTypesURL, p)
+			}
+		case strings.HasPrefix(imp, "plugin:"):
+			r.add(p, "imports: %q: plugin imports are not supported by the local runner", imp)
+		case strings.Contains(imp, "://"):
+			r.add(p, "imports: %q: remote imports are not supported by chaosops local; copy the file into the blueprint directory and import it by relative path", imp)
+		case strings.Contains(imp, "--"):
+			r.add(p, "imports: %q: namespaced imports (namespace--file) are not supported by chaosops local", imp)
+		default:
+			file := imp
+			if !filepath.IsAbs(file) {
+				file = filepath.Join(filepath.Dir(r.file), file)
+			}
+			r.loadFile(file, p, false)
+		}
+	}
+}
