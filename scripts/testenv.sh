@@ -43,7 +43,7 @@ readonly TIMEOUT=${CHAOSOPS_TESTENV_TIMEOUT:-60}
 
 readonly BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok)
 # Stop order: clients first, etcd last (an apiserver without etcd hangs retrying).
-readonly PROCESSES=(kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
+readonly PROCESSES=(chaos-controller-standin kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
 # Marks a directory as ours, so stop never removes anything else.
 readonly MARKER=.chaosops-testenv
 readonly NODE_NAME=kwok-node-0
@@ -183,9 +183,10 @@ remove_state() {
 # caller's terminal does not reach it), logging to $DIR/logs/NAME.log. It
 # does not inherit the lock fds 8 and 9, or the locks would outlive the script.
 launch() {
-	local name=$1
+	local name=$1 exe=$BIN/$1
 	shift
-	setsid "$BIN/$name" "$@" >"$DIR/logs/$name.log" 2>&1 </dev/null 8>&- 9>&- &
+	[[ -x $exe ]] || exe=$DIR/bin-local/$name
+	setsid "$exe" "$@" >"$DIR/logs/$name.log" 2>&1 </dev/null 8>&- 9>&- &
 	echo $! >"$(pid_file "$name")"
 	# Not our job any more: no "Killed" notice when a later start or a
 	# failure kills it.
@@ -415,12 +416,36 @@ cmd_start() {
 	wait_until kube-controller-manager "default ServiceAccount" \
 		kubectl_ get serviceaccount default --namespace default
 	mark "default ServiceAccount exists"
-	for name in kube-scheduler kwok; do
+	start_chaos_mesh_standin
+	mark "Chaos Mesh stand-in ready"
+	for name in kube-scheduler kwok chaos-controller-standin; do
 		pid_of "$name" >/dev/null || fail_with_log "$name" "exited during start"
 	done
 
 	log "ready in $(($(now_ms) - started)) ms: https://127.0.0.1:$APISERVER_PORT, state in $DIR"
 	cmd_env
+}
+
+# start_chaos_mesh_standin makes the cluster look like one with Chaos Mesh
+# installed: the chaos-mesh namespace with the controller Deployment and the
+# chaos-daemon DaemonSet (kwok runs their pods, so preflight checks see them
+# Running), and the controller stand-in (plugin/chaos/controllerstandin),
+# built from this repository, driving the status of chaos objects. No fault
+# is injected: chaos-daemon cannot run here.
+start_chaos_mesh_standin() {
+	mkdir -p "$DIR/bin-local"
+	(cd "$REPO_ROOT" && CGO_ENABLED=0 go build -trimpath -o "$DIR/bin-local/chaos-controller-standin" ./plugin/cmd/chaos-controller-standin) \
+		>"$DIR/logs/chaos-controller-standin-build.log" 2>&1 ||
+		fail_with_log chaos-controller-standin-build "go build of the stand-in failed"
+	kubectl_ apply --server-side --field-manager chaosops-testenv \
+		-f "$CONFIG_DIR/chaos-mesh-standin.yaml" >>"$DIR/logs/apply.log" 2>&1 ||
+		fail_with_log apply "kubectl apply of the Chaos Mesh stand-in workloads failed"
+	launch chaos-controller-standin \
+		--kubeconfig "$DIR/kubeconfig" \
+		--ready-file "$DIR/chaos-controller-standin.ready"
+	wait_until chaos-controller-standin "stand-in ready" test -e "$DIR/chaos-controller-standin.ready"
+	kubectl_wait kwok "Chaos Mesh controller Deployment available" --namespace chaos-mesh \
+		--for condition=Available deployment/chaos-controller-manager
 }
 
 # crds_established succeeds when every CRD is Established, else prints the

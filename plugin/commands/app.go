@@ -66,6 +66,8 @@ func New(stdout, stderr io.Writer) *cli.App {
 			versionCommand(),
 			operationsCommand(),
 			localCommand(),
+			chaosCommand(),
+			tfCommand(),
 		},
 	}
 }

@@ -8,8 +8,16 @@ import "github.com/cloudify-chaos/chaosops/plugin/runtime"
 
 // Registry returns the table of every operation chaosops serves.
 func Registry() *runtime.Registry {
-	return runtime.NewRegistry(
+	hs := []runtime.Handler{
 		Info(),
 		SelfTest(),
-	)
+		TerraformInit(),
+		TerraformPlan(),
+		TerraformApply(),
+		TerraformOutput(),
+		TerraformRefresh(),
+		TerraformDestroy(),
+	}
+	hs = append(hs, Chaos()...)
+	return runtime.NewRegistry(hs...)
 }

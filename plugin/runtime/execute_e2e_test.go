@@ -104,7 +104,7 @@ func TestOperationOutcomes(t *testing.T) {
 		{
 			name: "an unknown operation fails with the list of known ones",
 			op:   "chaos_actions.nope", outcome: standin.Abort,
-			message: `unknown operation "chaos_actions.nope"; known operations: chaosops.info, chaosops.selftest`,
+			message: `unknown operation "chaos_actions.nope"; known operations: chaos_actions.dashboard_token, chaos_actions.halt_all, chaos_actions.pause`,
 		},
 		{
 			name: "a lifecycle operation without chaosops_operation says which input to set",

@@ -21,6 +21,7 @@ type Op struct {
 
 	mu       sync.Mutex
 	staged   map[string]any
+	secrets  map[string]any // written unmasked: see SetSecretProp
 	returned any
 	hasRet   bool
 }
@@ -34,6 +35,18 @@ func (o *Op) SetProp(key string, v any) {
 		o.staged = map[string]any{}
 	}
 	o.staged[key] = v
+}
+
+// SetSecretProp stages a runtime property that holds a secret on purpose
+// (e.g. a dashboard token a capability must expose). It is written as is,
+// not masked; everything else that contains the value is.
+func (o *Op) SetSecretProp(key string, v any) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.secrets == nil {
+		o.secrets = map[string]any{}
+	}
+	o.secrets[key] = v
 }
 
 // SetPropNow writes a runtime property and persists it at once. Use it to
@@ -64,15 +77,20 @@ func (o *Op) flush(ctx context.Context) error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	staged := o.staged
-	o.staged = nil
+	staged, secrets := o.staged, o.secrets
+	o.staged, o.secrets = nil, nil
 	o.mu.Unlock()
 	for _, k := range keys {
 		if err := o.Ctx.SetRuntimeProperty(ctx, k, o.Redactor.Value(staged[k])); err != nil {
 			return err
 		}
 	}
-	if len(keys) == 0 {
+	for k, v := range secrets {
+		if err := o.Ctx.SetRuntimeProperty(ctx, k, v); err != nil {
+			return err
+		}
+	}
+	if len(keys) == 0 && len(secrets) == 0 {
 		return nil
 	}
 	return o.Ctx.Update(ctx)

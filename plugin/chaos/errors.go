@@ -1,0 +1,43 @@
+package chaos
+
+import (
+	"errors"
+	"fmt"
+)
+
+// PrecheckError means the run was refused before anything was created: a
+// guardrail, the safety lever, the preflight or a gate probe said no.
+type PrecheckError struct {
+	Check string // e.g. "guardrail allowed_namespaces", "preflight selector"
+	Msg   string
+}
+
+func (e *PrecheckError) Error() string { return e.Check + ": " + e.Msg }
+
+func precheckf(check, format string, args ...any) error {
+	return &PrecheckError{Check: check, Msg: fmt.Sprintf(format, args...)}
+}
+
+// IsPrecheck reports whether err refused the run before it started.
+func IsPrecheck(err error) bool {
+	var p *PrecheckError
+	return errors.As(err, &p)
+}
+
+// InvalidError is bad input: a field and how to fix it.
+type InvalidError struct {
+	Field string
+	Msg   string
+}
+
+func (e *InvalidError) Error() string { return e.Field + ": " + e.Msg }
+
+func invalidf(field, format string, args ...any) error {
+	return &InvalidError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// IsInvalid reports whether err is bad input.
+func IsInvalid(err error) bool {
+	var i *InvalidError
+	return errors.As(err, &i)
+}

@@ -1,0 +1,252 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+
+	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
+)
+
+// Names of Chaos Mesh's own workloads (its Helm chart's defaults).
+const (
+	controllerDeployment = "chaos-controller-manager"
+	daemonComponentLabel = "app.kubernetes.io/component=chaos-daemon"
+	filterNamespaceEnv   = "ENABLE_FILTER_NAMESPACE"
+)
+
+// PreflightReport is what the preflight found.
+type PreflightReport struct {
+	Kind            string   `json:"kind"`
+	Namespace       string   `json:"namespace"`
+	TargetPods      []string `json:"target_pods"`
+	Controller      string   `json:"controller"`
+	NamespaceFilter bool     `json:"namespace_filter"`
+	Warnings        []string `json:"warnings,omitempty"`
+}
+
+// Preflight checks, without creating anything, that a run can work: the
+// kind's CRD is installed, the namespaces exist, the selector matches at
+// least one Running pod, the Chaos Mesh controller (and chaos-daemon on the
+// targets' nodes) is ready, namespaces are opted in when Chaos Mesh filters
+// them, and no earlier run of the same deployment is still injected.
+func (r *Runner) Preflight(ctx context.Context, opts RunOptions) (*PreflightReport, error) {
+	opts.setDefaults()
+	obj := opts.Object
+	if obj.Namespace == "" {
+		obj.Namespace = opts.Namespace
+	}
+	kind, ok := api.KindNamed(obj.Spec.Kind())
+	if !ok {
+		return nil, invalidf("kind", "%s is not a chaos kind", obj.Spec.Kind())
+	}
+	rep := &PreflightReport{Kind: kind.Name, Namespace: obj.Namespace}
+	if err := checkGuardrails(obj, opts.Guard, opts.ChaosNamespace); err != nil {
+		return rep, err
+	}
+	if _, err := r.chaos(kind, obj.Namespace).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+		if apierrors.IsNotFound(err) {
+			return rep, precheckf("preflight crd", "the %s CRD is not installed (chaos-mesh.org/v1alpha1); install Chaos Mesh first", kind.Name)
+		}
+		return rep, fmt.Errorf("preflight: list %s in %s: %w", kind.Name, obj.Namespace, err)
+	}
+	nsAnnotations := map[string]map[string]string{}
+	for _, ns := range append([]string{obj.Namespace}, targetNamespaces(obj)...) {
+		if _, seen := nsAnnotations[ns]; seen {
+			continue
+		}
+		u, err := r.Dynamic.Resource(gvrNamespaces).Get(ctx, ns, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			return rep, precheckf("preflight namespace", "namespace %s does not exist", ns)
+		case apierrors.IsForbidden(err):
+			rep.Warnings = append(rep.Warnings, "cannot read namespace "+ns+" (forbidden): opt-in not checked")
+			nsAnnotations[ns] = nil
+		case err != nil:
+			return rep, fmt.Errorf("preflight: namespace %s: %w", ns, err)
+		default:
+			nsAnnotations[ns] = u.GetAnnotations()
+		}
+	}
+	nodes, err := r.targetPods(ctx, obj, rep)
+	if err != nil {
+		return rep, err
+	}
+	if err := r.checkController(ctx, opts, rep, nodes); err != nil {
+		return rep, err
+	}
+	if rep.NamespaceFilter {
+		for _, ns := range targetNamespaces(obj) {
+			if a := nsAnnotations[ns]; a != nil && a[api.InjectAnnotation] != api.InjectEnabled {
+				return rep, precheckf("preflight namespace opt-in", "Chaos Mesh filters namespaces and %s is not opted in; annotate it %s=%s", ns, api.InjectAnnotation, api.InjectEnabled)
+			}
+		}
+	}
+	if err := r.checkNoActiveRun(ctx, kind, obj, opts.Owner); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// targetPods lists the Running pods the selectors match and returns their
+// nodes.
+func (r *Runner) targetPods(ctx context.Context, obj *api.Object, rep *PreflightReport) ([]string, error) {
+	var nodes []string
+	for _, t := range obj.Spec.Targets() {
+		sel := t.Selector.Selector
+		ls, err := podLabelSelector(sel)
+		if err != nil {
+			return nil, invalidf("selector", "%v", err)
+		}
+		namespaces := sel.Namespaces
+		if len(namespaces) == 0 {
+			namespaces = []string{obj.Namespace}
+		}
+		matched := 0
+		for _, ns := range namespaces {
+			list, err := r.Dynamic.Resource(gvrPods).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: ls.String()})
+			if err != nil {
+				return nil, fmt.Errorf("preflight: list pods in %s: %w", ns, err)
+			}
+			for _, p := range list.Items {
+				if !podMatches(&p, sel) {
+					continue
+				}
+				matched++
+				rep.TargetPods = append(rep.TargetPods, p.GetNamespace()+"/"+p.GetName())
+				if n, _, _ := unstructured.NestedString(p.Object, "spec", "nodeName"); n != "" && !slices.Contains(nodes, n) {
+					nodes = append(nodes, n)
+				}
+			}
+		}
+		if matched == 0 {
+			return nil, precheckf("preflight selector", "selector %s matches no Running pod in %s", describeSelector(sel), strings.Join(namespaces, ", "))
+		}
+	}
+	return nodes, nil
+}
+
+func podLabelSelector(sel api.PodSelectorSpec) (labels.Selector, error) {
+	s := labels.SelectorFromSet(sel.LabelSelectors)
+	for _, e := range sel.ExpressionSelectors {
+		req, err := labels.NewRequirement(e.Key, selection.Operator(strings.ToLower(string(e.Operator))), e.Values)
+		if err != nil {
+			return nil, err
+		}
+		s = s.Add(*req)
+	}
+	return s, nil
+}
+
+func podMatches(p *unstructured.Unstructured, sel api.PodSelectorSpec) bool {
+	phase, _, _ := unstructured.NestedString(p.Object, "status", "phase")
+	if phase != "Running" || p.GetDeletionTimestamp() != nil {
+		return false
+	}
+	if len(sel.Pods) > 0 && !slices.Contains(sel.Pods[p.GetNamespace()], p.GetName()) {
+		return false
+	}
+	ann := p.GetAnnotations()
+	for k, v := range sel.AnnotationSelectors {
+		if ann[k] != v {
+			return false
+		}
+	}
+	node, _, _ := unstructured.NestedString(p.Object, "spec", "nodeName")
+	return len(sel.Nodes) == 0 || slices.Contains(sel.Nodes, node)
+}
+
+func describeSelector(sel api.PodSelectorSpec) string {
+	ls, err := podLabelSelector(sel)
+	if err != nil || ls.Empty() {
+		return "(all pods)"
+	}
+	return ls.String()
+}
+
+// checkController checks the Chaos Mesh controller Deployment and, unless
+// skipped, a Running chaos-daemon pod on every target node.
+func (r *Runner) checkController(ctx context.Context, opts RunOptions, rep *PreflightReport, nodes []string) error {
+	d, err := r.Dynamic.Resource(gvrDeployments).Namespace(opts.ChaosNamespace).Get(ctx, controllerDeployment, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return precheckf("preflight controller", "Deployment %s/%s not found: is Chaos Mesh installed in namespace %s?", opts.ChaosNamespace, controllerDeployment, opts.ChaosNamespace)
+	case apierrors.IsForbidden(err):
+		rep.Warnings = append(rep.Warnings, "cannot read the Chaos Mesh controller (forbidden): readiness not checked")
+		return nil
+	case err != nil:
+		return fmt.Errorf("preflight: controller: %w", err)
+	}
+	ready, _, _ := unstructured.NestedInt64(d.Object, "status", "readyReplicas")
+	if ready < 1 {
+		return precheckf("preflight controller", "Chaos Mesh controller %s/%s has no ready replica", opts.ChaosNamespace, controllerDeployment)
+	}
+	rep.Controller = fmt.Sprintf("%s/%s (%d ready)", opts.ChaosNamespace, controllerDeployment, ready)
+	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+	for _, c := range containers {
+		env, _, _ := unstructured.NestedSlice(c.(map[string]any), "env")
+		for _, e := range env {
+			em, _ := e.(map[string]any)
+			if em["name"] == filterNamespaceEnv && strings.EqualFold(fmt.Sprint(em["value"]), "true") {
+				rep.NamespaceFilter = true
+			}
+		}
+	}
+	if opts.SkipDaemonCheck {
+		return nil
+	}
+	pods, err := r.Dynamic.Resource(gvrPods).Namespace(opts.ChaosNamespace).List(ctx, metav1.ListOptions{LabelSelector: daemonComponentLabel})
+	if err != nil {
+		if apierrors.IsForbidden(err) {
+			rep.Warnings = append(rep.Warnings, "cannot list chaos-daemon pods (forbidden): daemons not checked")
+			return nil
+		}
+		return fmt.Errorf("preflight: chaos-daemon pods: %w", err)
+	}
+	for _, n := range nodes {
+		found := false
+		for _, p := range pods.Items {
+			node, _, _ := unstructured.NestedString(p.Object, "spec", "nodeName")
+			phase, _, _ := unstructured.NestedString(p.Object, "status", "phase")
+			found = found || (node == n && phase == "Running")
+		}
+		if !found {
+			return precheckf("preflight chaos-daemon", "no Running chaos-daemon on node %s, where targets run; check the chaos-daemon DaemonSet in %s", n, opts.ChaosNamespace)
+		}
+	}
+	return nil
+}
+
+// checkNoActiveRun refuses a run while another run of the same deployment
+// still has a chaos object that has not recovered.
+func (r *Runner) checkNoActiveRun(ctx context.Context, kind api.Kind, obj *api.Object, o Owner) error {
+	if o.Deployment == "" {
+		return nil
+	}
+	sel := labels.SelectorFromSet(labels.Set{LabelManagedBy: ManagedBy, LabelDeployment: labelValue(o.Deployment)}).String()
+	for _, k := range api.Kinds() {
+		list, err := r.chaos(k, obj.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
+		if apierrors.IsNotFound(err) || apierrors.IsForbidden(err) {
+			continue // kind not installed, or not ours to see
+		}
+		if err != nil {
+			return fmt.Errorf("preflight: list %s: %w", k.Name, err)
+		}
+		for _, u := range list.Items {
+			if u.GetLabels()[LabelRun] == labelValue(o.RunID) {
+				continue // our own object: a retried operation adopts it
+			}
+			if st, _ := api.ConditionOf(&u, api.ConditionAllRecovered); st != "True" {
+				return precheckf("preflight earlier run", "%s of run %s is still injected; wait for it to end or run reap", ref(k.Name, u.GetNamespace(), u.GetName()), u.GetLabels()[LabelRun])
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,236 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
+)
+
+// errAborted ends the hold when a must-hold probe is breached.
+var errAborted = errors.New("aborted")
+
+// Run performs one experiment: guardrails and preflight, gate hook,
+// intent, server-side dry run, create, wait for Selected and AllInjected,
+// hold for the duration, wait for AllRecovered, delete and wait until gone.
+// On cancel it deletes the object and waits for recovery within
+// CleanupGrace. The Result is returned with the error, if any.
+func (r *Runner) Run(ctx context.Context, opts RunOptions) (*Result, error) {
+	opts.setDefaults()
+	obj := opts.Object
+	if obj == nil || obj.Spec == nil {
+		return nil, invalidf("spec", "no chaos experiment given")
+	}
+	if obj.Namespace == "" {
+		obj.Namespace = opts.Namespace
+	}
+	if obj.Namespace == "" {
+		return nil, invalidf("namespace", "not set; give the namespace of the chaos object")
+	}
+	kind, ok := api.KindNamed(obj.Spec.Kind())
+	if !ok {
+		return nil, invalidf("kind", "%s is not a chaos kind (one of %s)", obj.Spec.Kind(), strings.Join(api.KindNames(), ", "))
+	}
+	if opts.Owner.RunID == "" {
+		opts.Owner.RunID = NewRunID()
+	}
+	setDuration(obj, opts.Duration)
+	obj.Name = objectName(kind, opts.Owner.RunID)
+	obj.APIVersion, obj.Kind = api.GroupVersion.String(), kind.Name
+	r.label(obj, opts.Owner)
+
+	run := &run{r: r, opts: opts, kind: kind, obj: obj, res: &Result{
+		Kind: kind.Name, Namespace: obj.Namespace, Name: obj.Name, RunID: opts.Owner.RunID,
+		Ref: ref(kind.Name, obj.Namespace, obj.Name), Started: r.Now(), Spec: obj.Spec,
+	}}
+	if err := obj.Validate(); err != nil {
+		return run.end(VerdictPrecheckFailed, err)
+	}
+	if _, err := r.Preflight(ctx, opts); err != nil {
+		return run.end(verdictFor(err, VerdictPrecheckFailed), err)
+	}
+	run.event(StepPreflight, "preflight passed")
+	if h := opts.Hooks.Before; h != nil {
+		if err := h(ctx); err != nil {
+			return run.end(VerdictPrecheckFailed, fmt.Errorf("gate: %w", err))
+		}
+	}
+	if opts.OnIntent != nil {
+		if err := opts.OnIntent(obj.Name); err != nil {
+			return run.end(VerdictError, fmt.Errorf("record intent: %w", err))
+		}
+	}
+	if err := run.create(ctx); err != nil {
+		return run.end(verdictFor(err, VerdictError), err)
+	}
+	return run.afterCreate(ctx)
+}
+
+// verdictFor maps a failed step to a verdict.
+func verdictFor(err error, otherwise Verdict) Verdict {
+	switch {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) && !IsPrecheck(err):
+		return VerdictCancelled
+	case IsPrecheck(err) || IsInvalid(err):
+		return VerdictPrecheckFailed
+	}
+	return otherwise
+}
+
+func (r *Runner) label(obj *api.Object, o Owner) {
+	l := obj.GetLabels()
+	if l == nil {
+		l = map[string]string{}
+	}
+	l[LabelManagedBy] = ManagedBy
+	l[LabelRun] = labelValue(o.RunID)
+	for k, v := range map[string]string{LabelDeployment: o.Deployment, LabelBlueprint: o.Blueprint, LabelExecution: o.Execution} {
+		if v != "" {
+			l[k] = labelValue(v)
+		}
+	}
+	obj.SetLabels(l)
+}
+
+// run is the state of one Run.
+type run struct {
+	r    *Runner
+	opts RunOptions
+	kind api.Kind
+	obj  *api.Object
+	res  *Result
+	last *api.Object // latest version seen
+
+	abortReason string
+}
+
+func (x *run) event(step Step, format string, args ...any) {
+	now := x.r.Now()
+	detail := fmt.Sprintf(format, args...)
+	x.res.Timeline = append(x.res.Timeline, Event{At: now, Step: step, Detail: detail})
+	since := ""
+	if !x.res.Created.IsZero() {
+		since = fmt.Sprintf(" (+%.2fs)", now.Sub(x.res.Created).Seconds())
+	}
+	x.r.Log.Info(fmt.Sprintf("%s: %s%s", x.res.Ref, detail, since))
+}
+
+func (x *run) end(v Verdict, err error) (*Result, error) {
+	x.res.Verdict = v
+	x.res.Ended = x.r.Now()
+	if err != nil {
+		x.res.Reason = err.Error()
+		err = fmt.Errorf("%s: %w", x.res.Ref, err)
+	}
+	if x.last != nil {
+		x.res.Targets = x.last.Status.Experiment.Records
+	}
+	return x.res, err
+}
+
+// create validates with a server-side dry run, then creates the object. An
+// object of the same run already there (a retried operation) is adopted.
+func (x *run) create(ctx context.Context) error {
+	u, err := api.ToUnstructured(x.obj)
+	if err != nil {
+		return err
+	}
+	res := x.r.chaos(x.kind, x.obj.Namespace)
+	if _, err := res.Create(ctx, u, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: "chaosops"}); err != nil && !apierrors.IsAlreadyExists(err) {
+		if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
+			return invalidf("spec", "the API server rejected %s: %v", x.res.Ref, err)
+		}
+		return fmt.Errorf("dry-run create: %w", err)
+	}
+	created, err := res.Create(ctx, u, metav1.CreateOptions{FieldManager: "chaosops"})
+	if apierrors.IsAlreadyExists(err) {
+		created, err = res.Get(ctx, x.obj.Name, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("read existing object: %w", err)
+		}
+		if created.GetLabels()[LabelRun] != labelValue(x.opts.Owner.RunID) {
+			return fmt.Errorf("an object of the same name that chaosops did not create for this run exists; delete it or use another run id")
+		}
+		x.res.Created = created.GetCreationTimestamp().Time
+		x.event(StepCreated, "adopted the object created by an earlier attempt of this run")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
+	x.res.Created = created.GetCreationTimestamp().Time
+	if x.res.Created.IsZero() {
+		x.res.Created = x.r.Now()
+	}
+	d := ""
+	if dur := x.obj.Spec.Common().Duration; dur != nil {
+		d = *dur
+	}
+	x.event(StepCreated, "created (duration %s)", d)
+	return nil
+}
+
+// afterCreate runs the rest of the lifecycle; every path ends with the
+// object deleted (or reported stuck).
+func (x *run) afterCreate(ctx context.Context) (*Result, error) {
+	if err := x.waitInjected(ctx); err != nil {
+		if ctx.Err() != nil {
+			return x.cancelled(ctx)
+		}
+		tdErr := x.teardown(ctx)
+		return x.end(VerdictInjectionFailed, errors.Join(err, tdErr))
+	}
+	aborted, err := x.hold(ctx)
+	if ctx.Err() != nil {
+		return x.cancelled(ctx)
+	}
+	if err != nil {
+		tdErr := x.teardown(ctx)
+		return x.end(VerdictError, errors.Join(err, tdErr))
+	}
+	if !aborted && !x.obj.Spec.OneShot() {
+		if err := x.waitRecovered(ctx); err != nil {
+			if ctx.Err() != nil {
+				return x.cancelled(ctx)
+			}
+			tdErr := x.teardown(ctx)
+			return x.end(VerdictError, errors.Join(err, tdErr))
+		}
+	}
+	if err := x.teardown(ctx); err != nil {
+		if ctx.Err() != nil {
+			return x.cancelled(ctx)
+		}
+		return x.end(VerdictError, err)
+	}
+	if aborted {
+		return x.end(VerdictSLOBreach, fmt.Errorf("%s", x.abortReason))
+	}
+	verdict, reason := VerdictPass, ""
+	if h := x.opts.Hooks.After; h != nil {
+		x.res.Verdict = VerdictPass
+		verdict, reason = h(ctx, x.res)
+	}
+	if x.res.RecoveryUnverified && verdict == VerdictPass {
+		verdict, reason = VerdictRecoveredButDegraded, "recovery unverified: the finalizer was forced off (force_cleanup)"
+	}
+	if verdict != VerdictPass {
+		return x.end(verdict, errors.New(reason))
+	}
+	return x.end(VerdictPass, nil)
+}
+
+// cancelled cleans up after a cancel under its own deadline.
+func (x *run) cancelled(ctx context.Context) (*Result, error) {
+	cause := context.Cause(ctx)
+	x.event(StepCancelled, "cancelled (%v): deleting the chaos object", cause)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), x.opts.CleanupGrace)
+	defer cancel()
+	err := x.teardown(cctx)
+	return x.end(VerdictCancelled, errors.Join(fmt.Errorf("cancelled: %w", cause), err))
+}

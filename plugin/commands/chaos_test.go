@@ -1,0 +1,99 @@
+package commands_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/cloudify-chaos/chaosops/plugin/chaos/controllerstandin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
+)
+
+func demoApp(t *testing.T) string {
+	t.Helper()
+	cfg := testenv.Config(t)
+	ns := testenv.Namespace(t, cfg)
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "demo", "namespace": ns},
+		"spec": map[string]any{"replicas": int64(1), "selector": map[string]any{"matchLabels": map[string]any{"app": "demo"}},
+			"template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"app": "demo"}},
+				"spec": map[string]any{"containers": []any{map[string]any{"name": "app", "image": "demo:1"}}}}},
+	}}
+	if _, err := dyn.Resource(schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}).Namespace(ns).Create(t.Context(), dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		pods, err := dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "pods"}).Namespace(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app=demo"})
+		if err == nil && len(pods.Items) == 1 {
+			if ph, _, _ := unstructured.NestedString(pods.Items[0].Object, "status", "phase"); ph == "Running" {
+				return ns
+			}
+		}
+	}
+	t.Fatal("demo pod not Running")
+	return ""
+}
+
+func TestChaosExitCodesFollowTheVerdict(t *testing.T) {
+	kc := testenv.Kubeconfig(t)
+	ns := demoApp(t)
+	spec := filepath.Join(t.TempDir(), "failing.yaml")
+	if err := os.WriteFile(spec, []byte(fmt.Sprintf(`apiVersion: chaos-mesh.org/v1alpha1
+kind: HTTPChaos
+metadata:
+  namespace: %s
+  annotations:
+    %s: "true"
+spec:
+  mode: one
+  selector: {labelSelectors: {app: demo}}
+  target: Request
+  port: 8080
+  abort: true
+  duration: 5s
+`, ns, controllerstandin.FailInjectionAnnotation)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"--kubeconfig", kc, "--safety-lever-file", ""}
+	cases := []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"a passing run exits 0", append([]string{"chaos", "http", "-n", ns, "-l", "app=demo", "--abort", "--duration", "2s"}, base...), 0, "verdict pass"},
+		{"a refused run exits 3 (precheck_failed)", append([]string{"chaos", "http", "-n", ns, "-l", "app=nothing", "--abort", "--duration", "2s"}, base...), 3, "verdict precheck_failed"},
+		{"a failed injection exits 4 (injection_failed)", append([]string{"chaos", "run", "-f", spec, "--injection-timeout", "2s"}, base...), 4, "verdict injection_failed"},
+		{"bad input is a usage error naming the field", append([]string{"chaos", "http", "-n", ns, "-l", "app=demo", "--duration", "2s"}, base...), 2, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(chaosbin.Path(t), tc.args...)
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			if code != tc.code || !strings.Contains(out.String(), tc.out) {
+				t.Fatalf("exit %d (want %d), stdout %q (want %q)\nstderr: %s", code, tc.code, out.String(), tc.out, errb.String())
+			}
+		})
+	}
+}

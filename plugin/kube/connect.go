@@ -1,0 +1,408 @@
+package kube
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/client-go/util/flowcontrol"
+)
+
+// Client-side rate limits. The API server protects itself (priority and
+// fairness); these only keep one chaosops from flooding it while letting a
+// ~100-object apply run without throttling.
+const (
+	// DefaultQPS is ConnOptions.QPS when zero.
+	DefaultQPS = 100
+	// DefaultBurst is ConnOptions.Burst when zero.
+	DefaultBurst = 300
+	// probeTimeout bounds the /version request Connect makes.
+	probeTimeout = 15 * time.Second
+)
+
+// ConnOptions says how to reach the cluster. Set exactly one of
+// Kubeconfig, API or InCluster.
+type ConnOptions struct {
+	// Kubeconfig is kubeconfig content (YAML or JSON), or the path of a
+	// kubeconfig file: a single line naming an existing file is read as a
+	// path. Its content never appears in errors or logs.
+	Kubeconfig string
+	// Context selects a kubeconfig context; default the current context.
+	Context string
+	// API connects with explicit settings instead of a kubeconfig.
+	API *APIOptions
+	// InCluster uses the service account of the pod we run in.
+	InCluster bool
+	// InsecureSkipTLSVerify turns off verification of the API server's
+	// certificate, with a warning in the log. It must be set explicitly:
+	// a kubeconfig asking for it is refused unless this is also set.
+	InsecureSkipTLSVerify bool
+	// QPS limits requests per second on the client side; default
+	// DefaultQPS.
+	QPS float32
+	// Burst is how many requests may exceed QPS briefly; default
+	// DefaultBurst.
+	Burst int
+	// UserAgent is sent with every request; default "chaosops".
+	UserAgent string
+	// Log receives the insecure-TLS warning; nil discards.
+	Log *slog.Logger
+}
+
+// APIOptions connects without a kubeconfig (Cloudify's api_options).
+type APIOptions struct {
+	// Host is the API server URL, e.g. https://10.0.0.1:6443.
+	Host string
+	// Token is a bearer token.
+	Token string
+	// SSLCACert is the CA bundle that signed the server certificate: PEM
+	// content or the path of a PEM file.
+	SSLCACert string
+	// ClientCert is a client certificate for certificate authentication:
+	// PEM content or the path of a PEM file.
+	ClientCert string
+	// ClientKey is the key of ClientCert: PEM content or the path of a PEM
+	// file. It never appears in errors.
+	ClientKey string
+}
+
+// Client is a connection to one cluster: a dynamic client and a RESTMapper
+// backed by memory-cached discovery.
+type Client struct {
+	// Host is the API server URL.
+	Host string
+	// Namespace is the namespace of the kubeconfig context (or of the pod,
+	// in cluster); empty when none is set.
+	Namespace string
+	// Dynamic reads and writes any kind of object.
+	Dynamic dynamic.Interface
+	// Mapper maps kinds to resources; discovery results are cached until
+	// Reset.
+	Mapper *restmapper.DeferredDiscoveryRESTMapper
+
+	discovery discovery.CachedDiscoveryInterface
+	config    *rest.Config
+}
+
+// Reset forgets cached discovery, so that kinds of newly established
+// CustomResourceDefinitions can be mapped.
+func (c *Client) Reset() { c.Mapper.Reset() }
+
+// RESTConfig returns a copy of the connection's REST config for building
+// other clients. It carries credentials: never log it.
+func (c *Client) RESTConfig() *rest.Config { return rest.CopyConfig(c.config) }
+
+// Connect builds a Client from opts and checks that the API server answers
+// (GET /version), so that TLS and credential problems surface here with a
+// clear message.
+func Connect(ctx context.Context, opts ConnOptions) (*Client, error) {
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg, ns, err := restConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Insecure {
+		log.Warn(fmt.Sprintf("TLS verification of the API server %s is turned off (insecure_skip_tls_verify): the connection can be intercepted", cfg.Host))
+	}
+	c, err := NewClient(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	c.Namespace = ns
+	if err := c.probe(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// NewClient builds a Client from a REST config without checking the
+// connection. Only QPS, Burst and UserAgent of opts are used, and only when
+// cfg leaves them unset.
+func NewClient(cfg *rest.Config, opts ConnOptions) (*Client, error) {
+	cfg = rest.CopyConfig(cfg)
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = opts.UserAgent
+		if cfg.UserAgent == "" {
+			cfg.UserAgent = "chaosops"
+		}
+	}
+	if cfg.RateLimiter == nil {
+		qps, burst := opts.QPS, opts.Burst
+		if qps == 0 {
+			qps = DefaultQPS
+		}
+		if burst == 0 {
+			burst = DefaultBurst
+		}
+		// One limiter shared by the dynamic and discovery clients.
+		cfg.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(qps, burst)
+	}
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", cfg.Host, err)
+	}
+	dyn, err := dynamic.NewForConfigAndClient(cfg, hc)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", cfg.Host, err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfigAndClient(cfg, hc)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", cfg.Host, err)
+	}
+	cached := memory.NewMemCacheClient(dc)
+	return &Client{
+		Host:      cfg.Host,
+		Dynamic:   dyn,
+		Mapper:    restmapper.NewDeferredDiscoveryRESTMapper(cached),
+		discovery: cached,
+		config:    cfg,
+	}, nil
+}
+
+// probe asks for /version and explains the usual failures.
+func (c *Client) probe(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	err := c.discovery.RESTClient().Get().AbsPath("/version").Do(ctx).Error()
+	if err == nil {
+		return nil
+	}
+	return connectError(c.Host, err)
+}
+
+// connectError names the host and, for TLS and authentication failures,
+// the setting to check.
+func connectError(host string, err error) error {
+	var uae x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var cie x509.CertificateInvalidError
+	var cve *tls.CertificateVerificationError
+	var opErr *net.OpError
+	switch {
+	case errors.As(err, &uae) || errors.As(err, &cve):
+		return fmt.Errorf("connect to %s: the server's TLS certificate is not trusted (%v); set ssl_ca_cert (or the kubeconfig's certificate-authority-data) to the CA that signed it", host, rootCause(err))
+	case errors.As(err, &he):
+		return fmt.Errorf("connect to %s: the server's TLS certificate does not match the host (%v); use a host name the certificate lists", host, he)
+	case errors.As(err, &cie):
+		return fmt.Errorf("connect to %s: the server's TLS certificate is invalid (%v)", host, cie)
+	case apierrors.IsUnauthorized(err):
+		return fmt.Errorf("connect to %s: credentials were rejected (401 Unauthorized); check the token or client certificate", host)
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("connect to %s: %w", host, err)
+	case errors.As(err, &opErr):
+		return fmt.Errorf("connect to %s: %v", host, opErr)
+	}
+	return fmt.Errorf("connect to %s: %w", host, err)
+}
+
+func rootCause(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}
+
+// restConfig turns opts into a REST config and the default namespace.
+func restConfig(opts ConnOptions) (*rest.Config, string, error) {
+	set := 0
+	if opts.Kubeconfig != "" {
+		set++
+	}
+	if opts.API != nil {
+		set++
+	}
+	if opts.InCluster {
+		set++
+	}
+	if set != 1 {
+		return nil, "", invalidf("connection", "set exactly one of kubeconfig, api_options or in-cluster")
+	}
+	switch {
+	case opts.API != nil:
+		cfg, err := apiConfig(*opts.API, opts.InsecureSkipTLSVerify)
+		return cfg, "", err
+	case opts.InCluster:
+		cfg, err := rest.InClusterConfig()
+		if err != nil {
+			return nil, "", fmt.Errorf("in-cluster connection: %w", err)
+		}
+		if opts.InsecureSkipTLSVerify {
+			setInsecure(cfg)
+		}
+		ns, _ := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+		return cfg, strings.TrimSpace(string(ns)), nil
+	}
+	return kubeconfigConfig(opts)
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+)`)
+
+// kubeconfigConfig loads a kubeconfig from content or path. Parse errors are
+// replaced by a fixed message (plus the line), because parsers quote input.
+func kubeconfigConfig(opts ConnOptions) (*rest.Config, string, error) {
+	var raw *clientcmdapi.Config
+	var err error
+	what := "kubeconfig"
+	if path, ok := kubeconfigPath(opts.Kubeconfig); ok {
+		what = "kubeconfig " + path
+		raw, err = clientcmd.LoadFromFile(path)
+	} else {
+		if looksLikePath(opts.Kubeconfig) {
+			return nil, "", invalidf("kubeconfig", "no file at %s (the value is neither kubeconfig content nor an existing file)", opts.Kubeconfig)
+		}
+		raw, err = clientcmd.Load([]byte(opts.Kubeconfig))
+	}
+	if err != nil {
+		msg := "not a valid kubeconfig"
+		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+			msg += " (syntax error at line " + m[1] + ")"
+		}
+		return nil, "", &InvalidError{Field: what, Err: errors.New(msg)}
+	}
+	secrets := kubeconfigSecrets(raw)
+	cc := clientcmd.NewNonInteractiveClientConfig(*raw, opts.Context, &clientcmd.ConfigOverrides{}, nil)
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, "", &InvalidError{Field: what, Err: errors.New(scrub(err.Error(), secrets))}
+	}
+	if cfg.Insecure && !opts.InsecureSkipTLSVerify {
+		return nil, "", invalidf(what, "the cluster entry sets insecure-skip-tls-verify; TLS verification is only turned off when insecure_skip_tls_verify: true is also set explicitly")
+	}
+	if opts.InsecureSkipTLSVerify {
+		setInsecure(cfg)
+	}
+	ns, _, err := cc.Namespace()
+	if err != nil {
+		ns = ""
+	}
+	return cfg, ns, nil
+}
+
+// kubeconfigPath says whether v names a kubeconfig file rather than holding
+// the content.
+func kubeconfigPath(v string) (string, bool) {
+	v = strings.TrimSpace(v)
+	if strings.ContainsAny(v, "\n{") {
+		return "", false
+	}
+	if st, err := os.Stat(v); err == nil && !st.IsDir() {
+		return v, true
+	}
+	return "", false
+}
+
+// looksLikePath is true for a single-line value that can only be meant as
+// a path; only then is the value shown in an error.
+func looksLikePath(v string) bool {
+	v = strings.TrimSpace(v)
+	return len(v) < 512 && !strings.ContainsAny(v, "\n \t:") &&
+		(strings.HasPrefix(v, "/") || strings.HasPrefix(v, "./") || strings.HasPrefix(v, "../") || strings.HasPrefix(v, "~"))
+}
+
+// kubeconfigSecrets lists the credential values of a kubeconfig, to scrub
+// them from any error text.
+func kubeconfigSecrets(c *clientcmdapi.Config) []string {
+	var s []string
+	for _, a := range c.AuthInfos {
+		s = append(s, a.Token, a.Password, string(a.ClientKeyData), string(a.ClientCertificateData))
+	}
+	return s
+}
+
+func scrub(msg string, secrets []string) string {
+	for _, s := range secrets {
+		if len(s) >= 6 {
+			msg = strings.ReplaceAll(msg, s, "[REDACTED]")
+		}
+	}
+	return msg
+}
+
+// setInsecure turns TLS verification off; client-go refuses a CA together
+// with Insecure.
+func setInsecure(cfg *rest.Config) {
+	cfg.Insecure = true
+	cfg.CAData = nil
+	cfg.CAFile = ""
+}
+
+// apiConfig builds a REST config from api_options.
+func apiConfig(a APIOptions, insecure bool) (*rest.Config, error) {
+	if a.Host == "" {
+		return nil, invalidf("api_options.host", "is required, e.g. https://10.0.0.1:6443")
+	}
+	if !strings.HasPrefix(a.Host, "https://") {
+		return nil, invalidf("api_options.host", "must be an https:// URL")
+	}
+	cfg := &rest.Config{Host: a.Host, BearerToken: a.Token}
+	var err error
+	if cfg.CAData, err = pemValue("api_options.ssl_ca_cert", a.SSLCACert, true); err != nil {
+		return nil, err
+	}
+	if cfg.CertData, err = pemValue("api_options.client_cert", a.ClientCert, true); err != nil {
+		return nil, err
+	}
+	if cfg.KeyData, err = pemValue("api_options.client_key", a.ClientKey, false); err != nil {
+		return nil, err
+	}
+	if (len(cfg.CertData) == 0) != (len(cfg.KeyData) == 0) {
+		return nil, invalidf("api_options", "set both the client certificate and its key, or neither")
+	}
+	if insecure {
+		setInsecure(cfg)
+	}
+	return cfg, nil
+}
+
+// pemValue returns PEM content given inline or as a file path. showPath
+// allows naming the path in errors (never for keys).
+func pemValue(field, v string, showPath bool) ([]byte, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, nil
+	}
+	if strings.Contains(v, "-----BEGIN") {
+		return []byte(v + "\n"), nil
+	}
+	data, err := os.ReadFile(v)
+	if err != nil {
+		if showPath && looksLikePath(v) {
+			return nil, invalidf(field, "cannot read %s: %v", v, unwrapPath(err))
+		}
+		return nil, invalidf(field, "neither PEM content nor the path of a readable file")
+	}
+	if !strings.Contains(string(data), "-----BEGIN") {
+		return nil, invalidf(field, "the file holds no PEM block")
+	}
+	return data, nil
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

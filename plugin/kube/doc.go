@@ -1,0 +1,20 @@
+// Package kube applies, waits for, diffs and deletes Kubernetes objects with
+// server-side apply: the engine behind the kubernetes.apply and
+// kubernetes.delete operations and the `chaosops apply|delete|diff` commands.
+//
+// Connect opens a Client (kubeconfig, API options or in-cluster). A Manager
+// built on it then works on objects read by package manifest:
+//
+//   - Apply applies them in tiers (Namespaces, CRDs and other definitions
+//     first, then the rest in parallel, webhooks last), waits for new CRDs to
+//     be Established before applying their custom resources, prunes what
+//     left the source, and optionally waits for readiness.
+//   - Wait waits until objects are ready by kstatus rules.
+//   - Delete deletes an inventory (or the objects of a source) in reverse tier
+//     order and waits until they are gone.
+//   - Diff shows what Apply would change, as a unified diff of YAML.
+//
+// Results are typed (ChangeSet, Inventory, DiffResult) and rendered by the
+// caller. Every log line and error about an object begins with its Ref,
+// e.g. "HTTPChaos/demo/abort-3f9c".
+package kube

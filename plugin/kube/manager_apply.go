@@ -1,0 +1,531 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// ApplyOptions tunes Apply. The zero value applies with the defaults, does
+// not prune and does not wait for readiness.
+type ApplyOptions struct {
+	// DefaultNamespace is set on namespaced objects that have none; default
+	// the client's namespace (kubeconfig context), else "default".
+	DefaultNamespace string
+	// FieldManager names us in managedFields; default FieldManager.
+	FieldManager string
+	// ForceConflicts takes over fields owned by another field manager
+	// instead of failing with a conflict.
+	ForceConflicts bool
+	// DryRun sends every request as a server-side dry run: the API server
+	// validates and defaults but persists nothing. Nothing is pruned or
+	// waited for, and the result inventory is the previous one.
+	DryRun bool
+	// Wait waits, after applying and pruning, until every applied object is
+	// ready (see Manager.Wait) and pruned objects are gone.
+	Wait bool
+	// Timeout bounds each wait: for new CRDs to be Established, for
+	// readiness, for pruned objects to be gone; default DefaultTimeout.
+	Timeout time.Duration
+	// Inventory is the inventory returned by the previous Apply, if any.
+	Inventory *Inventory
+	// Prune deletes the objects of Inventory that are no longer in the
+	// input (only those still having the UID recorded there).
+	Prune bool
+	// Concurrency is how many objects of one tier are applied at once;
+	// default DefaultConcurrency.
+	Concurrency int
+}
+
+func (o ApplyOptions) withDefaults() (ApplyOptions, error) {
+	if o.Timeout < 0 {
+		return o, invalidf("timeout", "%s is negative; use e.g. 5m", o.Timeout)
+	}
+	if o.Concurrency < 0 {
+		return o, invalidf("concurrency", "%d is negative; use e.g. %d", o.Concurrency, DefaultConcurrency)
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.FieldManager == "" {
+		o.FieldManager = FieldManager
+	}
+	return o, nil
+}
+
+// ApplyResult is what Apply did. Apply returns it with its error too, so
+// that what was applied before a failure or cancellation is never lost.
+type ApplyResult struct {
+	// ChangeSet has one entry per object applied, by tier then input
+	// order, followed by the pruned objects.
+	ChangeSet ChangeSet `json:"changeSet"`
+	// Inventory is what to store for the next Apply or Delete: the applied
+	// objects and, when Apply failed midway, also every entry of the
+	// previous inventory not yet dealt with (so nothing is forgotten).
+	Inventory Inventory `json:"inventory"`
+	// DryRun is true when nothing was persisted.
+	DryRun bool `json:"dryRun,omitempty"`
+}
+
+// Apply server-side-applies objs, in tiers: Namespaces, CRDs and other
+// definitions first; then the other objects in parallel, the custom
+// resources of a new or changed CRD as soon as it is Established; admission
+// webhooks last. It then prunes (Prune) and waits (Wait).
+//
+// Before writing anything it maps every kind and checks scopes, duplicates
+// and that the namespaces used exist, so bad input fails with nothing
+// applied. Each object's entry says whether it was created, configured or
+// left unchanged; an unchanged object is not written (no generation bump).
+// On failure or cancellation the result lists what was applied.
+func (m *Manager) Apply(ctx context.Context, objs []manifest.Object, opts ApplyOptions) (*ApplyResult, error) {
+	res := &ApplyResult{DryRun: opts.DryRun, Inventory: mergeInventories(opts.Inventory, nil)}
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return res, err
+	}
+	if len(objs) == 0 && opts.Prune && opts.Inventory.Len() > 0 {
+		// An empty source is more often a mistake (a template that rendered
+		// to nothing) than a wish to delete everything.
+		return res, invalidf("source", "has no objects; refusing to prune all %d objects of the inventory (use delete to remove them)", opts.Inventory.Len())
+	}
+	items, err := m.resolve(ctx, objs, opts.DefaultNamespace, false)
+	if err == nil {
+		err = m.checkNamespaces(ctx, items)
+	}
+	if err != nil {
+		return res, interrupted(ctx, "apply", err)
+	}
+
+	run := newApplyRun(m, opts, items)
+	err = run.applyTiers(ctx)
+	res.ChangeSet = run.changeSet()
+	if opts.DryRun {
+		if err == nil && opts.Prune {
+			var pruned []ChangeSetEntry
+			pruned, _, err = m.prune(ctx, items, opts)
+			res.ChangeSet.Entries = append(res.ChangeSet.Entries, pruned...)
+		}
+		return res, interrupted(ctx, "apply", err)
+	}
+	if err != nil {
+		res.Inventory = mergeInventories(opts.Inventory, run.inventory())
+		return res, interrupted(ctx, "apply", err)
+	}
+
+	kept := run.inventory()
+	var pruned []ChangeSetEntry
+	if opts.Prune {
+		var left []InventoryEntry
+		pruned, left, err = m.prune(ctx, items, opts)
+		res.ChangeSet.Entries = append(res.ChangeSet.Entries, pruned...)
+		kept = append(kept, left...)
+	} else {
+		// Not pruned, so still ours: a later Delete must find them.
+		kept = append(kept, staleEntries(opts.Inventory, items)...)
+	}
+	res.Inventory = Inventory{Entries: kept}
+	if err != nil {
+		return res, interrupted(ctx, "apply", err)
+	}
+	if opts.Wait {
+		err = run.waitReady(ctx, res, pruned)
+	}
+	return res, interrupted(ctx, "apply", err)
+}
+
+// interrupted says that op was cancelled when ctx has ended, keeping the
+// failures that are not just the cancellation echoed by each request.
+func interrupted(ctx context.Context, op string, err error) error {
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	cause := context.Cause(ctx)
+	var other []error
+	for _, e := range leafErrors(err) {
+		if !errors.Is(e, context.Canceled) && !errors.Is(e, context.DeadlineExceeded) {
+			other = append(other, e)
+		}
+	}
+	out := fmt.Errorf("%s interrupted: %w", op, cause)
+	if len(other) > 0 {
+		return errors.Join(append([]error{out}, other...)...)
+	}
+	return out
+}
+
+// leafErrors flattens errors.Join trees.
+func leafErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, leafErrors(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// applyRun is the state of one Apply.
+type applyRun struct {
+	m     *Manager
+	opts  ApplyOptions
+	items []*item
+
+	mu      sync.Mutex
+	index   map[*item]int                // item → position in items
+	entries []*ChangeSetEntry            // by item index; nil: not applied
+	lives   []*unstructured.Unstructured // state after apply, by item index
+	gates   map[string]*crdGate          // by CRD name
+}
+
+// crdGate opens when a CRD of the input is applied and Established.
+type crdGate struct {
+	done chan struct{}
+	err  error
+	// needed is set when custom resources of the input wait for the gate;
+	// such CRDs are applied first.
+	needed bool
+}
+
+func newApplyRun(m *Manager, opts ApplyOptions, items []*item) *applyRun {
+	index := map[*item]int{}
+	for i, it := range items {
+		index[it] = i
+	}
+	return &applyRun{m: m, opts: opts, items: items, index: index,
+		entries: make([]*ChangeSetEntry, len(items)),
+		lives:   make([]*unstructured.Unstructured, len(items)),
+		gates:   map[string]*crdGate{}}
+}
+
+// applyTiers applies the tiers in order. CRDs, though definitions, are
+// applied alongside the ordinary objects: only their custom resources need
+// them, and those wait for their own CRD's gate. This overlaps the API
+// server's slowest work (creating and establishing large CRDs) with the
+// rest of the apply.
+func (r *applyRun) applyTiers(ctx context.Context) error {
+	var defs, crdItems, objects, webhooks []*item
+	for _, it := range r.items {
+		switch {
+		case it.gvk.GroupKind() == crdGK:
+			crdItems = append(crdItems, it)
+		case it.tier == tierDefinitions:
+			defs = append(defs, it)
+		case it.tier == tierObjects:
+			objects = append(objects, it)
+		default:
+			webhooks = append(webhooks, it)
+		}
+	}
+	r.prepareGates(crdItems)
+	// CRDs that custom resources wait for go first: the API server
+	// establishes CRDs one after another, in the order they arrive.
+	sort.SliceStable(crdItems, func(i, j int) bool {
+		return r.gates[crdItems[i].obj.GetName()].needed && !r.gates[crdItems[j].obj.GetName()].needed
+	})
+	if err := r.applyBatch(ctx, "definitions", defs); err != nil {
+		return err
+	}
+	crdCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	crdDone := make(chan error, 1)
+	go func() { crdDone <- r.applyCRDs(crdCtx, crdItems) }()
+	err := r.applyBatch(ctx, "objects", objects)
+	if err != nil {
+		cancel()
+	}
+	if crdErr := <-crdDone; crdErr != nil && err == nil {
+		err = crdErr
+	}
+	if err != nil {
+		return err
+	}
+	if err := r.applyBatch(ctx, "webhooks", webhooks); err != nil {
+		return err
+	}
+	for i, it := range r.items {
+		if it.gvk.GroupKind() == crdGK && !r.opts.DryRun && r.entries[i].Action != Unchanged {
+			// Later calls (Wait, Delete, the next Apply) see the new kinds.
+			r.m.client.Reset()
+			break
+		}
+	}
+	return nil
+}
+
+// applyBatch applies items in parallel and records their entries.
+func (r *applyRun) applyBatch(ctx context.Context, what string, batch []*item) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	start := time.Now()
+	err := forEach(ctx, batch, r.opts.Concurrency, func(ctx context.Context, it *item) error {
+		if err := r.awaitCRD(ctx, it); err != nil {
+			return err
+		}
+		_, _, err := r.applyAndRecord(ctx, it)
+		return err
+	})
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err == nil {
+		r.m.log.Debug(fmt.Sprintf("%s: %d object(s) in %s", what, len(batch), time.Since(start).Round(time.Millisecond)))
+	}
+	return err
+}
+
+// applyAndRecord applies one item and stores its entry and live state.
+func (r *applyRun) applyAndRecord(ctx context.Context, it *item) (*ChangeSetEntry, *unstructured.Unstructured, error) {
+	e, live, err := r.applyOne(ctx, it)
+	if err != nil {
+		return nil, nil, err
+	}
+	r.mu.Lock()
+	r.entries[r.index[it]], r.lives[r.index[it]] = e, live
+	r.mu.Unlock()
+	return e, live, nil
+}
+
+// applyOne reads the live object, skips it when up to date, else applies
+// it and tells created, configured and unchanged apart by the
+// resourceVersion (or, in a dry run, by content).
+func (r *applyRun) applyOne(ctx context.Context, it *item) (*ChangeSetEntry, *unstructured.Unstructured, error) {
+	ri := r.m.itemResource(it)
+	name := it.obj.GetName()
+	var live *unstructured.Unstructured
+	isNew := r.mustBeNew(it)
+	if !isNew {
+		got, err := ri.Get(ctx, name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+		case err != nil:
+			return nil, nil, it.fail("get", err)
+		default:
+			live = got
+		}
+	}
+	if live != nil && upToDate(it.obj, live, it.hash, r.opts.FieldManager) {
+		e := it.entry(Unchanged, live)
+		r.m.log.Debug(it.ref + " unchanged")
+		return &e, live, nil
+	}
+	if isNew && r.opts.DryRun {
+		// Its namespace or CRD was only dry-run, so the API server cannot
+		// check it.
+		e := it.entry(Created, nil)
+		r.m.log.Warn(it.ref + " created (dry run; not checked by the API server: its namespace or CustomResourceDefinition does not exist yet)")
+		return &e, nil, nil
+	}
+	ao := metav1.ApplyOptions{FieldManager: r.opts.FieldManager, Force: r.opts.ForceConflicts}
+	if r.opts.DryRun {
+		ao.DryRun = []string{metav1.DryRunAll}
+	}
+	out, err := ri.Apply(ctx, name, it.obj, ao)
+	if err != nil {
+		return nil, nil, it.fail("apply", err)
+	}
+	action := Configured
+	switch {
+	case live == nil:
+		action = Created
+	case r.opts.DryRun && equalForDiff(live, out):
+		action = Unchanged
+	case !r.opts.DryRun && out.GetResourceVersion() == live.GetResourceVersion():
+		action = Unchanged
+	}
+	e := it.entry(action, out)
+	if r.opts.DryRun && action == Created {
+		e.UID = ""
+	}
+	msg := it.ref + " " + string(action)
+	if r.opts.DryRun {
+		msg += " (dry run)"
+	}
+	if action == Unchanged {
+		r.m.log.Debug(msg)
+	} else {
+		r.m.log.Info(msg)
+	}
+	return &e, out, nil
+}
+
+// mustBeNew is true for an object that cannot exist yet, so there is
+// nothing to read: its namespace or its CRD was created by this run.
+// Outside a dry run the created container is real, so this only skips
+// needless GETs; in a dry run it also avoids reading from a namespace or
+// resource that does not exist.
+func (r *applyRun) mustBeNew(it *item) bool {
+	for i, c := range r.items {
+		gk := c.gvk.GroupKind()
+		isCRD := it.crd != "" && gk == crdGK && c.obj.GetName() == it.crd
+		isNS := it.namespaced && gk == (schema.GroupKind{Kind: "Namespace"}) && c.obj.GetName() == it.obj.GetNamespace()
+		if !isCRD && !isNS {
+			continue
+		}
+		r.mu.Lock()
+		e := r.entries[i]
+		r.mu.Unlock()
+		if e != nil && e.Action == Created {
+			return true
+		}
+	}
+	return false
+}
+
+// prepareGates makes a gate for every CRD of the input. A gate opens when
+// its CRD is applied and Established.
+func (r *applyRun) prepareGates(crdItems []*item) {
+	needed := map[string]bool{}
+	for _, it := range r.items {
+		if it.crd != "" {
+			needed[it.crd] = true
+		}
+	}
+	for _, it := range crdItems {
+		r.gates[it.obj.GetName()] = &crdGate{done: make(chan struct{}), needed: needed[it.obj.GetName()]}
+	}
+}
+
+// applyCRDs applies the CRDs and opens their gates. Each new or changed
+// CRD is then waited for, outside the apply slots, until Established: its
+// custom resources need it, and so do callers that create some right after
+// Apply returns.
+func (r *applyRun) applyCRDs(ctx context.Context, crdItems []*item) error {
+	start := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var waitErrs []error
+	err := forEach(ctx, crdItems, r.opts.Concurrency, func(ctx context.Context, it *item) error {
+		g := r.gates[it.obj.GetName()]
+		_, live, err := r.applyAndRecord(ctx, it)
+		if err != nil {
+			g.err = err
+			close(g.done)
+			return err
+		}
+		if ready, _, _ := readiness(live); ready || r.opts.DryRun {
+			close(g.done)
+			return nil
+		}
+		t := waitTarget{ref: it.ref, ri: r.m.itemResource(it), name: it.obj.GetName(), last: live}
+		wg.Go(func() {
+			defer close(g.done)
+			wstart := time.Now()
+			if _, err := r.m.waitAll(ctx, []waitTarget{t}, readyCheck, r.opts.Timeout, "wait"); err != nil {
+				g.err = err
+				mu.Lock()
+				waitErrs = append(waitErrs, err)
+				mu.Unlock()
+				return
+			}
+			r.m.log.Debug(fmt.Sprintf("%s established after %s", it.ref, time.Since(wstart).Round(time.Millisecond)))
+		})
+		return nil
+	})
+	wg.Wait()
+	// Gates of CRDs never started (cancelled) must not block anyone.
+	for _, it := range crdItems {
+		g := r.gates[it.obj.GetName()]
+		select {
+		case <-g.done:
+		default:
+			g.err = ctx.Err()
+			close(g.done)
+		}
+	}
+	if err == nil {
+		err = joinSorted(waitErrs)
+	}
+	if err == nil && len(crdItems) > 0 {
+		r.m.log.Debug(fmt.Sprintf("custom resource definitions: %d applied and established in %s", len(crdItems), time.Since(start).Round(time.Millisecond)))
+	}
+	return err
+}
+
+// awaitCRD blocks a custom resource until the CRD of the input that
+// defines its kind is Established.
+func (r *applyRun) awaitCRD(ctx context.Context, it *item) error {
+	g := r.gates[it.crd]
+	if g == nil {
+		return nil
+	}
+	select {
+	case <-g.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if g.err != nil {
+		return it.fail("apply", fmt.Errorf("CustomResourceDefinition/%s is not established: %w", it.crd, g.err))
+	}
+	return nil
+}
+
+// changeSet returns the entries of applied objects, by tier then input order.
+func (r *applyRun) changeSet() ChangeSet {
+	cs := ChangeSet{Entries: []ChangeSetEntry{}}
+	for tier := range numTiers {
+		for i, it := range r.items {
+			if it.tier == tier && r.entries[i] != nil {
+				cs.Entries = append(cs.Entries, *r.entries[i])
+			}
+		}
+	}
+	return cs
+}
+
+// inventory lists the applied objects by tier, then input order.
+func (r *applyRun) inventory() []InventoryEntry {
+	var out []InventoryEntry
+	for tier := range numTiers {
+		for i, it := range r.items {
+			if e := r.entries[i]; it.tier == tier && e != nil && e.UID != "" {
+				out = append(out, it.inventoryEntry(e.UID))
+			}
+		}
+	}
+	return out
+}
+
+// waitReady waits for the applied objects to be ready and the pruned ones
+// to be gone, then refreshes the status fields of the change set.
+func (r *applyRun) waitReady(ctx context.Context, res *ApplyResult, pruned []ChangeSetEntry) error {
+	var targets []waitTarget
+	var slots []int
+	for i, it := range r.items {
+		if r.entries[i] == nil {
+			continue
+		}
+		targets = append(targets, waitTarget{ref: it.ref, ri: r.m.itemResource(it), name: it.obj.GetName(), last: r.lives[i]})
+		slots = append(slots, i)
+	}
+	start := time.Now()
+	finals, err := r.m.waitAll(ctx, targets, readyCheck, r.opts.Timeout, "wait")
+	for k, i := range slots {
+		if finals[k] != nil {
+			r.entries[i].Status = statusFields(finals[k])
+		}
+	}
+	res.ChangeSet = r.changeSet()
+	res.ChangeSet.Entries = append(res.ChangeSet.Entries, pruned...)
+	if err != nil {
+		return err
+	}
+	r.m.log.Info(fmt.Sprintf("%d object(s) ready after %s", len(targets), time.Since(start).Round(time.Millisecond)))
+	if len(pruned) > 0 {
+		return r.m.waitGone(ctx, pruned, r.opts.Timeout)
+	}
+	return nil
+}

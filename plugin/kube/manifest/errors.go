@@ -1,0 +1,28 @@
+package manifest
+
+import "fmt"
+
+// Error is invalid input found while reading a source: a missing or
+// unreadable file, a checksum mismatch, a template or syntax error, or an
+// object without kind or name. Retrying does not help.
+type Error struct {
+	// Origin says where: source, line and document, as far as known.
+	Origin string
+	// Err is the cause.
+	Err error
+}
+
+// Error returns "<origin>: <cause>".
+func (e *Error) Error() string {
+	if e.Origin == "" {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("%s: %v", e.Origin, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+func errorf(origin string, format string, args ...any) *Error {
+	return &Error{Origin: origin, Err: fmt.Errorf(format, args...)}
+}

@@ -1,0 +1,466 @@
+package operations
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cloudify-chaos/chaosops/plugin/chaos"
+	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
+	"github.com/cloudify-chaos/chaosops/plugin/runtime"
+)
+
+// chaosRunInputs are the safety and timing inputs of every run.
+var chaosRunInputs = []runtime.Input{
+	{Name: "duration", Default: "2m", Description: "how long the fault lasts (spec.duration; the cluster ends it even if chaosops dies)"},
+	{Name: "injection_timeout", Default: "2m", Description: "how long to wait for every target to be injected"},
+	{Name: "recovery_timeout", Default: "2m", Description: "how long to wait for recovery after the duration"},
+	{Name: "force_cleanup", Default: "false", Description: "remove a stuck chaos-mesh/records finalizer (recovery then unverified)"},
+	{Name: "allowed_namespaces", Description: "list: the only namespaces a run may target"},
+	{Name: "allowed_ports", Description: "list: the only ports an HTTPChaos may target"},
+	{Name: "max_duration", Default: "10m", Description: "longest duration allowed"},
+	{Name: "allow_all_targets", Default: "false", Description: "allow mode all and percentages above max_percent"},
+	{Name: "max_percent", Default: "50", Description: "largest fixed-percent/random-max-percent value without allow_all_targets"},
+	{Name: "safety_lever", Description: "value of the chaos-safety-lever secret ({get_secret: chaos-safety-lever}); on refuses new runs"},
+	{Name: "chaos_namespace", Default: "chaos-mesh", Description: "namespace Chaos Mesh runs in"},
+	{Name: "skip_daemon_check", Default: "false", Description: "skip the chaos-daemon check of the preflight"},
+	{Name: "fail_on", Description: "list of verdicts that fail the operation (default: every verdict but pass)"},
+}
+
+// Chaos returns the chaos_actions.* handlers.
+func Chaos() []runtime.Handler {
+	withConn := func(in ...runtime.Input) []runtime.Input { return append(append([]runtime.Input{}, connInputs...), in...) }
+	httpInputs := withConn(append([]runtime.Input{
+		{Name: "manifest", Description: "YAML of a chaos object to run instead of the built-in HTTPChaos template"},
+		{Name: "namespace", Default: "default", Description: "namespace of the target pods and of the chaos object"},
+		{Name: "selector", Default: "app=python-prometheus", Description: "labels of the target pods: app=demo,tier=web or a dict"},
+		{Name: "mode", Default: "one", Description: "one, all, fixed, fixed-percent, random-max-percent"},
+		{Name: "value", Description: "the number or percentage for fixed, fixed-percent, random-max-percent"},
+		{Name: "target", Default: "Request", Description: "Request or Response"},
+		{Name: "port", Default: "8080", Description: "container port the app listens on"},
+		{Name: "path", Default: "/", Description: "URI path to match (* wildcards)"},
+		{Name: "method", Description: "HTTP method to match (default: any)"},
+		{Name: "abort", Default: "true", Description: "abort matching requests"},
+		{Name: "delay", Description: "delay matching requests, e.g. 500ms"},
+		{Name: "replace", Description: "dict: HTTPChaos replace (path, method, code, body, headers, queries)"},
+		{Name: "patch", Description: "dict: HTTPChaos patch (body, headers, queries)"},
+		{Name: "code", Description: "response status code to match (target Response)"},
+	}, chaosRunInputs...)...)
+	sel := withConn(
+		runtime.Input{Name: "namespace", Description: "namespace to search (default: every namespace)"},
+		runtime.Input{Name: "run_id", Description: "one run only"},
+	)
+	return []runtime.Handler{
+		{Name: "chaos_actions.run_http_chaos", Summary: "Run one HTTPChaos safely: guardrails, preflight, create, wait for injection, hold, wait for recovery, delete; report a verdict.", Inputs: httpInputs, Timeout: time.Hour, Run: runHTTPChaos},
+		{Name: "chaos_actions.run", Summary: "Run any Chaos Mesh experiment (manifest input) with the same lifecycle and guardrails.", Inputs: withConn(append([]runtime.Input{
+			{Name: "manifest", Description: "YAML of the chaos object (PodChaos, NetworkChaos, StressChaos, IOChaos, DNSChaos, TimeChaos, JVMChaos, KernelChaos, HTTPChaos)"},
+			{Name: "namespace", Default: "default", Description: "namespace of the chaos object when the manifest has none"},
+		}, chaosRunInputs...)...), Timeout: time.Hour, Run: runChaosManifest},
+		{Name: "chaos_actions.pause", Summary: "Pause this deployment's running experiments (experiment.chaos-mesh.org/pause).", Inputs: sel, Run: pauseChaos(true)},
+		{Name: "chaos_actions.resume", Summary: "Resume this deployment's paused experiments.", Inputs: sel, Run: pauseChaos(false)},
+		{Name: "chaos_actions.status", Summary: "Record the conditions and per-target records of this deployment's experiments in runtime property chaos_status.", Inputs: sel, Run: chaosStatus},
+		{Name: "chaos_actions.reap", Summary: "Delete every chaos object this deployment created (by label) and wait until gone.", Inputs: append(sel, runtime.Input{Name: "force_cleanup", Default: "false", Description: "remove stuck finalizers"}), Run: reapChaos(false)},
+		{Name: "chaos_actions.halt_all", Summary: "Delete every chaos object chaosops created in the cluster, of any deployment.", Inputs: append(sel, runtime.Input{Name: "force_cleanup", Default: "false", Description: "remove stuck finalizers"}), Run: reapChaos(true)},
+		{Name: "chaos_actions.preflight", Summary: "Check that an HTTPChaos run could start (CRDs, namespace, targets, controller, opt-in, guardrails) without creating anything.", Inputs: httpInputs, Run: preflightChaos},
+		{Name: "chaos_actions.dashboard_token", Summary: "Mint a short-lived Chaos Dashboard token (TokenRequest) for a least-privilege viewer or manager ServiceAccount.", Inputs: withConn(
+			runtime.Input{Name: "namespace", Default: "default", Description: "the app namespace the token may act in"},
+			runtime.Input{Name: "role", Default: "viewer", Description: "viewer or manager"},
+			runtime.Input{Name: "ttl", Default: "1h", Description: "token lifetime (at least 10m)"},
+		), Run: dashboardToken},
+	}
+}
+
+// owner labels a run with the Cloudify ids; the run id is derived from
+// the execution and instance, so a retried operation adopts its object.
+func owner(ctx context.Context, op *runtime.Op) (chaos.Owner, error) {
+	var o chaos.Owner
+	var err error
+	if o.Deployment, err = op.Ctx.DeploymentID(ctx); err != nil {
+		return o, err
+	}
+	if o.Blueprint, err = op.Ctx.BlueprintID(ctx); err != nil {
+		return o, err
+	}
+	if o.Execution, err = op.Ctx.ExecutionID(ctx); err != nil {
+		return o, err
+	}
+	inst, err := op.Ctx.InstanceID(ctx)
+	if err != nil {
+		return o, err
+	}
+	o.RunID = chaos.RunIDFor(o.Execution, inst)
+	return o, nil
+}
+
+func stringList(op *runtime.Op, name string) ([]string, error) {
+	l, err := op.Inputs.List(name)
+	out := make([]string, 0, len(l))
+	for _, v := range l {
+		out = append(out, fmt.Sprint(v))
+	}
+	return out, err
+}
+
+func runOptions(ctx context.Context, op *runtime.Op, obj *api.Object) (chaos.RunOptions, error) {
+	in := op.Inputs
+	o := chaos.RunOptions{Object: obj, Namespace: in.String("namespace", "default"), ChaosNamespace: in.String("chaos_namespace", "")}
+	var errs []error
+	dur := func(name string, def time.Duration) time.Duration {
+		d, err := in.Duration(name, def)
+		errs = append(errs, err)
+		return d
+	}
+	boolean := func(name string) bool {
+		b, err := in.Bool(name, false)
+		errs = append(errs, err)
+		return b
+	}
+	o.Duration = dur("duration", chaos.DefaultDuration)
+	o.InjectionTimeout = dur("injection_timeout", 0)
+	o.RecoveryTimeout = dur("recovery_timeout", 0)
+	o.Guard.MaxDuration = dur("max_duration", 0)
+	o.ForceCleanup = boolean("force_cleanup")
+	o.Guard.AllowAllTargets = boolean("allow_all_targets")
+	o.SkipDaemonCheck = boolean("skip_daemon_check")
+	var err error
+	o.Guard.MaxPercent, err = in.Int("max_percent", 0)
+	errs = append(errs, err)
+	o.Guard.AllowedNamespaces, err = stringList(op, "allowed_namespaces")
+	errs = append(errs, err)
+	ports, err := stringList(op, "allowed_ports")
+	errs = append(errs, err)
+	for _, p := range ports {
+		var n int
+		if _, perr := fmt.Sscan(p, &n); perr != nil {
+			errs = append(errs, fmt.Errorf("input allowed_ports: %q is not a port", p))
+		}
+		o.Guard.AllowedPorts = append(o.Guard.AllowedPorts, n)
+	}
+	o.Guard.SafetyLever = in.String("safety_lever", "")
+	if err := errors.Join(errs...); err != nil {
+		return o, err
+	}
+	if o.Owner, err = owner(ctx, op); err != nil {
+		return o, err
+	}
+	o.OnIntent = func(name string) error { return op.SetPropNow(ctx, "chaos_current", name) }
+	return o, nil
+}
+
+func httpObject(op *runtime.Op) (*api.Object, error) {
+	if m := op.Inputs.String("manifest", ""); m != "" {
+		return decodeManifest(m)
+	}
+	in := op.Inputs
+	var h chaos.HTTPOptions
+	var errs []error
+	h.Namespace = in.String("namespace", "default")
+	if sel, ok := in.Value("selector"); ok {
+		switch s := sel.(type) {
+		case map[string]any:
+			h.Selector = map[string]string{}
+			for k, v := range s {
+				h.Selector[k] = fmt.Sprint(v)
+			}
+		default:
+			var err error
+			h.Selector, err = chaos.ParseSelector(fmt.Sprint(s))
+			errs = append(errs, err)
+		}
+	} else {
+		h.Selector = map[string]string{"app": "python-prometheus"}
+	}
+	h.Mode, h.Value, h.Target = in.String("mode", "one"), in.String("value", ""), in.String("target", "Request")
+	h.Path, h.Method = in.String("path", "/"), in.String("method", "")
+	var err error
+	h.Port, err = in.Int("port", 8080)
+	errs = append(errs, err)
+	h.Code, err = in.Int("code", 0)
+	errs = append(errs, err)
+	h.Abort, err = in.Bool("abort", true)
+	errs = append(errs, err)
+	h.Delay, err = in.Duration("delay", 0)
+	errs = append(errs, err)
+	h.Duration, err = in.Duration("duration", chaos.DefaultDuration)
+	errs = append(errs, err)
+	if _, err := in.Decode("replace", &h.Replace); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := in.Decode("patch", &h.Patch); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return chaos.HTTPObject(h)
+}
+
+func decodeManifest(m string) (*api.Object, error) {
+	obj, err := api.DecodeStrict([]byte(m))
+	if err != nil {
+		return nil, fmt.Errorf("input manifest: %w", err)
+	}
+	return obj, nil
+}
+
+func runHTTPChaos(ctx context.Context, op *runtime.Op) error {
+	obj, err := httpObject(op)
+	if err != nil {
+		return err
+	}
+	return runChaos(ctx, op, obj)
+}
+
+func runChaosManifest(ctx context.Context, op *runtime.Op) error {
+	m := op.Inputs.String("manifest", "")
+	if m == "" {
+		return fmt.Errorf("input manifest: not set; give the YAML of a chaos object")
+	}
+	obj, err := decodeManifest(m)
+	if err != nil {
+		return err
+	}
+	return runChaos(ctx, op, obj)
+}
+
+// runChaos is the shared adapter: inputs → RunOptions → chaos.Run →
+// runtime properties, verdict and outcome.
+func runChaos(ctx context.Context, op *runtime.Op, obj *api.Object) error {
+	o, err := runOptions(ctx, op, obj)
+	if err != nil {
+		return err
+	}
+	failOn, err := stringList(op, "fail_on")
+	if err != nil {
+		return err
+	}
+	c, err := connect(ctx, op)
+	if err != nil {
+		return err
+	}
+	res, runErr := chaos.NewRunner(c, op.Log).Run(ctx, o)
+	if res == nil {
+		return runErr
+	}
+	op.SetProp("chaos_current", "")
+	summary := runSummary(res)
+	op.SetProp("chaos_last_run", summary)
+	op.SetProp("chaos_verdict", string(res.Verdict))
+	op.Return(summary)
+	op.Log.Info(fmt.Sprintf("%s: verdict %s%s", res.Ref, res.Verdict, reasonSuffix(res.Reason)))
+	if res.Verdict == chaos.VerdictCancelled {
+		return runErr // the runtime reports cancellation; never a retry
+	}
+	if res.Verdict == chaos.VerdictPass {
+		return nil
+	}
+	if len(failOn) > 0 && !slices.Contains(failOn, string(res.Verdict)) {
+		op.Log.Warn(fmt.Sprintf("verdict %s is not in fail_on %v: the operation succeeds", res.Verdict, failOn))
+		return nil
+	}
+	if runErr == nil {
+		runErr = errors.New(res.Reason)
+	}
+	return fmt.Errorf("verdict %s: %w", res.Verdict, runErr)
+}
+
+func reasonSuffix(r string) string {
+	if r == "" {
+		return ""
+	}
+	return ": " + r
+}
+
+// runSummary is the size-bounded result kept in runtime properties.
+func runSummary(r *chaos.Result) map[string]any {
+	tl := make([]any, 0, len(r.Timeline))
+	for i, e := range r.Timeline {
+		if i >= 30 {
+			break
+		}
+		tl = append(tl, map[string]any{"at": e.At.UTC().Format(time.RFC3339Nano), "step": string(e.Step), "detail": e.Detail})
+	}
+	ts := func(t time.Time) any {
+		if t.IsZero() {
+			return nil
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	targets := make([]any, 0, len(r.Targets))
+	for _, t := range r.Targets {
+		targets = append(targets, map[string]any{"id": t.Id, "phase": string(t.Phase), "injected": t.InjectedCount, "recovered": t.RecoveredCount})
+	}
+	reason := r.Reason
+	if len(reason) > 1000 {
+		reason = reason[:1000] + "…"
+	}
+	return map[string]any{
+		"ref": r.Ref, "name": r.Name, "namespace": r.Namespace, "kind": r.Kind, "run_id": r.RunID,
+		"verdict": string(r.Verdict), "reason": reason, "recovery_unverified": r.RecoveryUnverified,
+		"started": ts(r.Started), "created": ts(r.Created), "injected": ts(r.Injected), "recovered": ts(r.Recovered),
+		"deleted": ts(r.Deleted), "ended": ts(r.Ended), "targets": targets, "timeline": tl,
+	}
+}
+
+func selection(ctx context.Context, op *runtime.Op, all bool) (chaos.Selection, error) {
+	s := chaos.Selection{Namespace: op.Inputs.String("namespace", ""), RunID: op.Inputs.String("run_id", "")}
+	if !all {
+		dep, err := op.Ctx.DeploymentID(ctx)
+		if err != nil {
+			return s, err
+		}
+		s.Deployment = dep
+	}
+	return s, nil
+}
+
+func statusProps(objs []chaos.ObjectStatus) []any {
+	out := make([]any, 0, len(objs))
+	for _, o := range objs {
+		recs := make([]any, 0, len(o.Records))
+		for _, r := range o.Records {
+			recs = append(recs, map[string]any{"id": r.Id, "phase": string(r.Phase)})
+		}
+		conds := map[string]any{}
+		for k, v := range o.Conditions {
+			conds[k] = v
+		}
+		out = append(out, map[string]any{"ref": o.Ref, "run": o.Run, "conditions": conds, "desired_phase": o.Phase, "records": recs, "deleting": o.Deleting})
+	}
+	return out
+}
+
+func pauseChaos(paused bool) func(context.Context, *runtime.Op) error {
+	return func(ctx context.Context, op *runtime.Op) error {
+		s, err := selection(ctx, op, false)
+		if err != nil {
+			return err
+		}
+		c, err := connect(ctx, op)
+		if err != nil {
+			return err
+		}
+		objs, err := chaos.NewRunner(c, op.Log).SetPaused(ctx, s, paused)
+		op.SetProp("chaos_status", statusProps(objs))
+		return err
+	}
+}
+
+func chaosStatus(ctx context.Context, op *runtime.Op) error {
+	s, err := selection(ctx, op, false)
+	if err != nil {
+		return err
+	}
+	c, err := connect(ctx, op)
+	if err != nil {
+		return err
+	}
+	objs, err := chaos.NewRunner(c, op.Log).List(ctx, s)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		var conds []string
+		for _, t := range api.ConditionTypes {
+			conds = append(conds, fmt.Sprintf("%s=%s", t, o.Conditions[string(t)]))
+		}
+		op.Log.Info(fmt.Sprintf("%s: %s, %d records", o.Ref, strings.Join(conds, " "), len(o.Records)))
+	}
+	if len(objs) == 0 {
+		op.Log.Info("no chaos object of this deployment exists")
+	}
+	props := statusProps(objs)
+	op.SetProp("chaos_status", props)
+	op.Return(map[string]any{"objects": props})
+	return nil
+}
+
+func reapChaos(all bool) func(context.Context, *runtime.Op) error {
+	return func(ctx context.Context, op *runtime.Op) error {
+		s, err := selection(ctx, op, all)
+		if err != nil {
+			return err
+		}
+		force, err := op.Inputs.Bool("force_cleanup", false)
+		if err != nil {
+			return err
+		}
+		c, err := connect(ctx, op)
+		if err != nil {
+			return err
+		}
+		objs, err := chaos.NewRunner(c, op.Log).Reap(ctx, s, chaos.RunOptions{ForceCleanup: force})
+		refs := make([]any, 0, len(objs))
+		for _, o := range objs {
+			refs = append(refs, o.Ref)
+		}
+		op.Log.Info(fmt.Sprintf("reaped %d chaos objects", len(objs)))
+		op.SetProp("chaos_reaped", refs)
+		op.SetProp("chaos_current", "")
+		return err
+	}
+}
+
+func preflightChaos(ctx context.Context, op *runtime.Op) error {
+	obj, err := httpObject(op)
+	if err != nil {
+		return err
+	}
+	o, err := runOptions(ctx, op, obj)
+	if err != nil {
+		return err
+	}
+	c, err := connect(ctx, op)
+	if err != nil {
+		return err
+	}
+	rep, err := chaos.NewRunner(c, op.Log).Preflight(ctx, o)
+	if rep != nil {
+		op.SetProp("chaos_preflight", map[string]any{"ok": err == nil, "target_pods": len(rep.TargetPods), "controller": rep.Controller, "namespace_filter": rep.NamespaceFilter, "warnings": anyList(rep.Warnings)})
+		for _, w := range rep.Warnings {
+			op.Log.Warn("preflight: " + w)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("preflight failed: %w", err)
+	}
+	op.Log.Info(fmt.Sprintf("preflight passed: %d target pods, controller %s", len(rep.TargetPods), rep.Controller))
+	return nil
+}
+
+func anyList(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+func dashboardToken(ctx context.Context, op *runtime.Op) error {
+	ttl, err := op.Inputs.Duration("ttl", time.Hour)
+	if err != nil {
+		return err
+	}
+	c, err := connect(ctx, op)
+	if err != nil {
+		return err
+	}
+	tok, err := chaos.NewRunner(c, op.Log).DashboardToken(ctx, chaos.TokenOptions{
+		Namespace: op.Inputs.String("namespace", "default"), Role: chaos.DashboardRole(op.Inputs.String("role", "viewer")), TTL: ttl,
+	})
+	if err != nil {
+		return err
+	}
+	// The capability dashboard_rbac_token_secret reads this property; it is
+	// the one place a secret is stored on purpose (marked sensitive), and it
+	// never reaches a log line.
+	op.SetSecretProp("dashboard_token", map[string]any{
+		"value": tok.Value, "sensitive": true, "service_account": tok.ServiceAccount, "namespace": tok.Namespace,
+		"role": tok.Role, "expires_at": tok.ExpiresAt.UTC().Format(time.RFC3339),
+	})
+	op.Redactor.Add(tok.Value)
+	return nil
+}
