@@ -230,4 +230,3 @@ func injectedRecords(o *api.Object) string {
 	}
 	return "; records still injected: " + strings.Join(ids, ", ")
 }
-

@@ -108,7 +108,7 @@ func (r *Runner) DashboardToken(ctx context.Context, o TokenOptions) (*Token, er
 	req := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
 		"metadata": map[string]any{"name": name, "namespace": o.Namespace},
-		"spec": map[string]any{"expirationSeconds": int64(o.TTL / time.Second)},
+		"spec":     map[string]any{"expirationSeconds": int64(o.TTL / time.Second)},
 	}}
 	// The token is created as the "token" subresource of the ServiceAccount.
 	out, err := r.Dynamic.Resource(gvrSA).Namespace(o.Namespace).Create(ctx, req, metav1.CreateOptions{}, "token")

@@ -32,7 +32,9 @@ var chaosRunInputs = []runtime.Input{
 
 // Chaos returns the chaos_actions.* handlers.
 func Chaos() []runtime.Handler {
-	withConn := func(in ...runtime.Input) []runtime.Input { return append(append([]runtime.Input{}, connInputs...), in...) }
+	withConn := func(in ...runtime.Input) []runtime.Input {
+		return append(append([]runtime.Input{}, connInputs...), in...)
+	}
 	httpInputs := withConn(append([]runtime.Input{
 		{Name: "manifest", Description: "YAML of a chaos object to run instead of the built-in HTTPChaos template"},
 		{Name: "namespace", Default: "default", Description: "namespace of the target pods and of the chaos object"},

@@ -37,7 +37,9 @@ func TestRun(t *testing.T) {
 		defer cancel()
 		done := make(chan error, 1)
 		// An instance no namespace is assigned to, so that nothing is touched.
-		go func() { done <- run(ctx, []string{"--kubeconfig", kubeconfig, "--ready-file", ready, "--instance", "cmd-test-nobody"}) }()
+		go func() {
+			done <- run(ctx, []string{"--kubeconfig", kubeconfig, "--ready-file", ready, "--instance", "cmd-test-nobody"})
+		}()
 
 		deadline := time.Now().Add(30 * time.Second)
 		for {
