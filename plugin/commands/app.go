@@ -62,13 +62,13 @@ func New(stdout, stderr io.Writer) *cli.App {
 		HideVersion:          false,
 		EnableBashCompletion: true,
 		ExitErrHandler:       func(*cli.Context, error) {}, // exit codes are ours
-		Commands: []*cli.Command{
+		Commands: append(kubeCommands(), []*cli.Command{
 			versionCommand(),
 			operationsCommand(),
 			localCommand(),
 			chaosCommand(),
 			tfCommand(),
-		},
+		}...),
 	}
 }
 

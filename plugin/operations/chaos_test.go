@@ -168,3 +168,5 @@ func toJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+func chaosbinPath(t *testing.T) string { return chaosbin.Path(t) }

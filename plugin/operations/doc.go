@@ -18,6 +18,7 @@ func Registry() *runtime.Registry {
 		TerraformRefresh(),
 		TerraformDestroy(),
 	}
+	hs = append(hs, Kube()...)
 	hs = append(hs, Chaos()...)
 	return runtime.NewRegistry(hs...)
 }

@@ -2,9 +2,11 @@ package api
 
 import "k8s.io/apimachinery/pkg/runtime/schema"
 
-// Group and Version of the Chaos Mesh experiment kinds.
+// The API group and version of the Chaos Mesh experiment kinds.
 const (
-	Group   = "chaos-mesh.org"
+	// Group is the API group, chaos-mesh.org.
+	Group = "chaos-mesh.org"
+	// Version is the only served version, v1alpha1.
 	Version = "v1alpha1"
 )
 

@@ -1,0 +1,241 @@
+package operations
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/cloudify-chaos/chaosops/plugin/kube"
+	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
+	"github.com/cloudify-chaos/chaosops/plugin/runtime"
+)
+
+// Runtime properties of the kubernetes operations.
+const (
+	propInventory = "kubernetes_inventory"
+	propKube      = "kubernetes"
+)
+
+var kubeSourceInputs = []runtime.Input{
+	{Name: "manifest", Description: "inline YAML or JSON (multi-document, List kinds); default: node property manifest"},
+	{Name: "files", Description: "list of YAML/JSON files inside the blueprint (fetched with download-resource); default: node property files"},
+	{Name: "url", Description: "https URL of a manifest; needs sha256"},
+	{Name: "sha256", Description: "hex SHA-256 of the content at url"},
+	{Name: "values", Description: "dict: render the sources as Go templates with these values first"},
+	{Name: "namespace", Description: "namespace for namespaced objects that have none (default: the kubeconfig's, else default)"},
+}
+
+// Kube returns the kubernetes.* handlers.
+func Kube() []runtime.Handler {
+	in := append(append([]runtime.Input{}, connInputs...), kubeSourceInputs...)
+	return []runtime.Handler{
+		{
+			Name:    "kubernetes.apply",
+			Summary: "Server-side apply manifests in tiers (Namespaces and CRDs first, waiting for Established), prune what left the source, optionally wait for readiness; inventory in runtime property kubernetes_inventory.",
+			Inputs: append(in,
+				runtime.Input{Name: "wait", Default: "false", Description: "wait until every object is ready (rolled out, Established, LoadBalancer address, Ready condition)"},
+				runtime.Input{Name: "timeout", Default: "5m", Description: "bound for each wait"},
+				runtime.Input{Name: "prune", Default: "true", Description: "delete objects of the previous apply that left the source"},
+				runtime.Input{Name: "force_conflicts", Default: "false", Description: "take over fields owned by another field manager"},
+				runtime.Input{Name: "dry_run", Default: "false", Description: "server-side dry run: validate, change nothing"},
+			),
+			Timeout: time.Hour,
+			Run:     kubeApply,
+		},
+		{
+			Name:    "kubernetes.delete",
+			Summary: "Delete the inventory of kubernetes.apply in reverse tier order (foreground) and wait until gone; reports what is stuck and which finalizers hold it.",
+			Inputs: append(append([]runtime.Input{}, connInputs...),
+				runtime.Input{Name: "timeout", Default: "5m", Description: "bound for the wait until objects are gone"},
+			),
+			Timeout: time.Hour,
+			Run:     kubeDelete,
+		},
+	}
+}
+
+// sources reads the source inputs, falling back to node properties of
+// the same names.
+func sources(ctx context.Context, op *runtime.Op) ([]manifest.Source, map[string]any, string, error) {
+	props, err := op.Ctx.NodeProperties(ctx)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	str := func(name string) string {
+		if v := op.Inputs.String(name, ""); v != "" {
+			return v
+		}
+		s, _ := props[name].(string)
+		return s
+	}
+	var srcs []manifest.Source
+	if m := str("manifest"); m != "" {
+		srcs = append(srcs, manifest.Source{Name: "input manifest", Inline: m})
+	}
+	files, err := op.Inputs.List("files")
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if files == nil {
+		files, _ = props["files"].([]any)
+	}
+	for _, f := range files {
+		path, err := op.Ctx.DownloadResource(ctx, fmt.Sprint(f), "")
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("input files: download %s from the blueprint: %w", f, err)
+		}
+		srcs = append(srcs, manifest.Source{Path: path, Name: fmt.Sprint(f)})
+	}
+	if u := str("url"); u != "" {
+		srcs = append(srcs, manifest.Source{URL: u, SHA256: str("sha256")})
+	}
+	if len(srcs) == 0 {
+		return nil, nil, "", fmt.Errorf("input manifest: no source given; set manifest (inline YAML), files (paths in the blueprint) or url with sha256")
+	}
+	values, err := op.Inputs.Map("values")
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if values == nil {
+		values, _ = props["values"].(map[string]any)
+	}
+	return srcs, values, str("namespace"), nil
+}
+
+func storedInventory(ctx context.Context, op *runtime.Op) (*kube.Inventory, error) {
+	rp, err := op.Ctx.RuntimeProperties(ctx)
+	if err != nil {
+		return nil, err
+	}
+	raw, ok := rp[propInventory]
+	if !ok || raw == nil {
+		return &kube.Inventory{}, nil
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil, err
+	}
+	return kube.ParseInventory(b)
+}
+
+func inventoryProp(inv kube.Inventory) any {
+	b, _ := json.Marshal(inv)
+	var v any
+	_ = json.Unmarshal(b, &v)
+	return v
+}
+
+func kubeApply(ctx context.Context, op *runtime.Op) error {
+	srcs, values, ns, err := sources(ctx, op)
+	if err != nil {
+		return err
+	}
+	in := op.Inputs
+	var opts kube.ApplyOptions
+	var errs []error
+	b := func(name string, def bool) bool {
+		v, err := in.Bool(name, def)
+		errs = append(errs, err)
+		return v
+	}
+	opts.Wait, opts.Prune, opts.ForceConflicts, opts.DryRun = b("wait", false), b("prune", true), b("force_conflicts", false), b("dry_run", false)
+	opts.Timeout, err = in.Duration("timeout", kube.DefaultTimeout)
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	opts.DefaultNamespace = ns
+	objs, err := manifest.Load(ctx, srcs, manifest.Options{Values: values})
+	if err != nil {
+		return err
+	}
+	if opts.Inventory, err = storedInventory(ctx, op); err != nil {
+		return err
+	}
+	c, err := connect(ctx, op)
+	if err != nil {
+		return err
+	}
+	res, err := kube.NewManager(c, op.Log).Apply(ctx, objs, opts)
+	if res != nil && !res.DryRun {
+		// The inventory is written even after a failure, so nothing applied
+		// is ever forgotten.
+		if perr := op.SetPropNow(context.WithoutCancel(ctx), propInventory, inventoryProp(res.Inventory)); perr != nil && err == nil {
+			err = perr
+		}
+	}
+	if res != nil {
+		for _, e := range res.ChangeSet.Entries {
+			op.Log.Info(e.String())
+		}
+		op.SetProp(propKube, kubeSummary(res.ChangeSet, res.DryRun))
+		op.Return(map[string]any{"summary": res.ChangeSet.Summary()})
+	}
+	return classifyKube(err)
+}
+
+func kubeSummary(cs kube.ChangeSet, dryRun bool) map[string]any {
+	objects := make([]any, 0, len(cs.Entries))
+	status := map[string]any{}
+	for _, e := range cs.Entries {
+		objects = append(objects, map[string]any{"ref": e.Ref, "action": string(e.Action), "uid": e.UID})
+		if len(e.Status) > 0 {
+			st := map[string]any{}
+			for k, v := range e.Status {
+				st[k] = v
+			}
+			status[e.Ref] = st
+		}
+	}
+	return map[string]any{"summary": cs.Summary(), "objects": objects, "status": status, "dry_run": dryRun}
+}
+
+func kubeDelete(ctx context.Context, op *runtime.Op) error {
+	timeout, err := op.Inputs.Duration("timeout", kube.DefaultTimeout)
+	if err != nil {
+		return err
+	}
+	inv, err := storedInventory(ctx, op)
+	if err != nil {
+		return err
+	}
+	if len(inv.Entries) == 0 {
+		op.Log.Info("nothing to delete: the inventory is empty")
+		return nil
+	}
+	c, err := connect(ctx, op)
+	if err != nil {
+		return err
+	}
+	res, err := kube.NewManager(c, op.Log).Delete(ctx, kube.DeleteOptions{Inventory: inv, Timeout: timeout})
+	if res != nil {
+		for _, e := range res.ChangeSet.Entries {
+			op.Log.Info(e.String())
+		}
+		if perr := op.SetPropNow(context.WithoutCancel(ctx), propInventory, inventoryProp(res.Inventory)); perr != nil && err == nil {
+			err = perr
+		}
+		op.SetProp(propKube, kubeSummary(res.ChangeSet, false))
+	}
+	return classifyKube(err)
+}
+
+// classifyKube turns transient API conditions into retries; bad input
+// and everything else fail without retry. Cancellation passes through.
+func classifyKube(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case kube.IsInvalid(err):
+		return err
+	case kube.IsNotReady(err):
+		return &runtime.RetryError{Reason: "not ready yet", After: 15 * time.Second, Err: err}
+	case apierrors.IsTooManyRequests(err) || apierrors.IsServerTimeout(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err):
+		return &runtime.RetryError{Reason: "the API server is busy", After: 10 * time.Second, Err: err}
+	}
+	return err
+}

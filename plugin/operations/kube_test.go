@@ -1,0 +1,100 @@
+package operations_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
+)
+
+func TestKubernetesApplyAndDeleteOperations(t *testing.T) {
+	cfg := testenv.Config(t)
+	ns := testenv.Namespace(t, cfg)
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig, err := os.ReadFile(testenv.Kubeconfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifestText := fmt.Sprintf(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: %[1]s}
+data: {greeting: "{{ .greeting }}"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: %[1]s}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: "web:1"}]}
+`, ns)
+	state := &standin.State{Node: standin.Node{ID: "app"}, Instance: standin.Instance{ID: "app_1"}, DeploymentID: "d", ExecutionID: "e"}
+	run := func(op string, inputs map[string]any) *standin.Result {
+		t.Helper()
+		state.Operation.Name = op
+		p, err := standin.NewProxy(state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs["kubeconfig"] = string(kubeconfig)
+		res, err := p.Run(t.Context(), standin.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	t.Run("apply renders values, waits for the rollout and records the inventory", func(t *testing.T) {
+		res := run("kubernetes.apply", map[string]any{"manifest": manifestText, "values": map[string]any{"greeting": "hi"}, "wait": true, "timeout": "60s"})
+		if res.Outcome != standin.Success {
+			t.Fatalf("outcome %s: %s\n%s", res.Outcome, res.Message, chaosLogs(res))
+		}
+		inv, _ := state.Instance.RuntimeProperties["kubernetes_inventory"].(map[string]any)
+		if entries, _ := inv["entries"].([]any); len(entries) != 2 {
+			t.Fatalf("inventory %v", inv)
+		}
+		if !strings.Contains(chaosLogs(res), "Deployment/"+ns+"/web created") {
+			t.Errorf("log lacks the change set:\n%s", chaosLogs(res))
+		}
+		if strings.Contains(toJSON(state.Instance.RuntimeProperties)+chaosLogs(res), "client-key-data") {
+			t.Error("kubeconfig content leaked")
+		}
+	})
+	t.Run("re-applying unchanged objects changes nothing", func(t *testing.T) {
+		res := run("kubernetes.apply", map[string]any{"manifest": manifestText, "values": map[string]any{"greeting": "hi"}})
+		if res.Outcome != standin.Success || !strings.Contains(chaosLogs(res), "ConfigMap/"+ns+"/settings unchanged") {
+			t.Fatalf("outcome %s\n%s", res.Outcome, chaosLogs(res))
+		}
+	})
+	t.Run("a template error names the source and line, and fails without retry", func(t *testing.T) {
+		res := run("kubernetes.apply", map[string]any{"manifest": manifestText, "values": map[string]any{"other": 1}})
+		if res.Outcome != standin.Abort || !strings.Contains(res.Message, "input manifest") {
+			t.Fatalf("outcome %s: %s", res.Outcome, res.Message)
+		}
+	})
+	t.Run("delete removes the inventory and waits until gone", func(t *testing.T) {
+		res := run("kubernetes.delete", map[string]any{"timeout": "60s"})
+		if res.Outcome != standin.Success {
+			t.Fatalf("outcome %s: %s\n%s", res.Outcome, res.Message, chaosLogs(res))
+		}
+		_, err := dyn.Resource(schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}).Namespace(ns).Get(t.Context(), "web", metav1.GetOptions{})
+		if err == nil {
+			t.Error("the Deployment still exists")
+		}
+		inv, _ := state.Instance.RuntimeProperties["kubernetes_inventory"].(map[string]any)
+		if entries, _ := inv["entries"].([]any); len(entries) != 0 {
+			t.Errorf("inventory after delete: %v", inv)
+		}
+	})
+}
