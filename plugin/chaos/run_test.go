@@ -108,6 +108,17 @@ func TestRunLifecycle(t *testing.T) {
 		f.assertNoChaosLeft(t)
 	})
 
+	t.Run("a recovery that keeps failing is reported, and force_cleanup still frees the object", func(t *testing.T) {
+		f := newFixture(t)
+		o := f.opts(f.httpAbort(t, map[string]string{controllerstandin.FailRecoveryAnnotation: "daemon unreachable"}))
+		o.RecoveryTimeout, o.DeleteTimeout, o.ForceCleanup = 2*time.Second, 2*time.Second, true
+		res, err := f.r.Run(t.Context(), o)
+		if res.Verdict != chaos.VerdictError || err == nil || !strings.Contains(err.Error(), "daemon unreachable") || !res.RecoveryUnverified {
+			t.Fatalf("verdict %s, unverified %v, err %v", res.Verdict, res.RecoveryUnverified, err)
+		}
+		f.assertNoChaosLeft(t)
+	})
+
 	t.Run("cancel mid-run deletes the object and waits for it to be gone", func(t *testing.T) {
 		f := newFixture(t)
 		ctx, cancel := context.WithCancel(t.Context())
