@@ -88,6 +88,7 @@ func TestLocalRunner(t *testing.T) {
 	smoke := filepath.Join(repoRoot(), "examples", "local-smoke")
 	r, events := newRunner(t)
 	ctx := t.Context()
+	version := chaosbin.Version(t)
 
 	t.Run("install runs lifecycle operations in dependency order, independent nodes in parallel", func(t *testing.T) {
 		if err := r.Install(ctx, local.InstallOptions{Blueprint: smoke, Name: "smoke", Inputs: map[string]any{"greeting": "hi"}}); err != nil {
@@ -108,7 +109,7 @@ func TestLocalRunner(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, inst := range d.Instances {
-			if inst.State != "started" || inst.RuntimeProperties["chaosops_version"] != "dev" {
+			if inst.State != "started" || inst.RuntimeProperties["chaosops_version"] != version {
 				t.Errorf("instance %s: state %s, runtime properties %v", inst.ID, inst.State, inst.RuntimeProperties)
 			}
 		}
@@ -129,7 +130,7 @@ func TestLocalRunner(t *testing.T) {
 				app = inst
 			}
 		}
-		want := map[string]any{"echo": map[string]any{"greeting": "hi", "cluster_version": "dev"}, "outcome": "success"}
+		want := map[string]any{"echo": map[string]any{"greeting": "hi", "cluster_version": version}, "outcome": "success"}
 		if diff := cmp.Diff(want, app.RuntimeProperties["selftest"]); diff != "" {
 			t.Errorf("selftest runtime property (-want +got):\n%s", diff)
 		}
@@ -162,7 +163,7 @@ func TestLocalRunner(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if outs["app_version"] != "dev" || caps["greeting"] != "hi" {
+		if outs["app_version"] != version || caps["greeting"] != "hi" {
 			t.Errorf("outputs %v capabilities %v", outs, caps)
 		}
 	})

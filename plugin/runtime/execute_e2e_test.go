@@ -52,6 +52,7 @@ func logText(res *standin.Result) string {
 }
 
 func TestOperationOutcomes(t *testing.T) {
+	version := chaosbin.Version(t)
 	nested := map[string]any{"list": []any{int64(1), "two", map[string]any{"deep": true}}, "ratio": 1.5, "none": nil}
 	cases := []struct {
 		name     string
@@ -67,18 +68,18 @@ func TestOperationOutcomes(t *testing.T) {
 		{
 			name: "chaosops.info succeeds, sets chaosops_version and returns the context",
 			op:   "chaosops.info", outcome: standin.Success,
-			props:    map[string]any{"chaosops_version": "dev"},
-			logsHave: []string{"info chaosops dev", "debug built with go", "node app (instance app_x1y2z3) in deployment dep1, execution exec-1234"},
+			props:    map[string]any{"chaosops_version": version},
+			logsHave: []string{"info chaosops " + version, "debug built with go", "node app (instance app_x1y2z3) in deployment dep1, execution exec-1234"},
 		},
 		{
 			name: "a lifecycle operation names its handler with chaosops_operation",
 			op:   "cloudify.interfaces.lifecycle.create", inputs: map[string]any{"chaosops_operation": "chaosops.info"},
-			outcome: standin.Success, props: map[string]any{"chaosops_version": "dev"},
+			outcome: standin.Success, props: map[string]any{"chaosops_version": version},
 		},
 		{
 			name: "chaosops_operation overrides a custom operation's own name",
 			op:   "chaos_actions.nonexistent", inputs: map[string]any{"chaosops_operation": "chaosops.info"},
-			outcome: standin.Success, props: map[string]any{"chaosops_version": "dev"},
+			outcome: standin.Success, props: map[string]any{"chaosops_version": version},
 		},
 		{
 			name: "nested input values round-trip into runtime properties and the return value",

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -54,3 +55,18 @@ type buildError struct {
 }
 
 func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
+
+// Version returns the version the executable reports (the word after
+// "chaosops" in `chaosops version`), which make stamps.
+func Version(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command(Path(t), "version").Output()
+	if err != nil {
+		t.Fatalf("chaosops version: %v", err)
+	}
+	f := strings.Fields(string(out))
+	if len(f) < 2 {
+		t.Fatalf("chaosops version printed %q", out)
+	}
+	return f[1]
+}
