@@ -65,9 +65,10 @@ func NewClient(rawURL string) (*Client, error) {
 		url:     rawURL,
 		timeout: 30 * time.Second, // the Python ctx CLI's default (spec 2.1)
 		http: &http.Client{Transport: &http.Transport{
-			Proxy:             nil, // the proxy is on localhost; never route it through HTTP_PROXY
-			DisableKeepAlives: false,
-			MaxIdleConns:      1,
+			Proxy: nil, // the proxy is on localhost; never route it through HTTP_PROXY
+			// A fresh connection per call: a vanished proxy then always shows
+			// as connection refused (spec 5), never as a stale keep-alive EOF.
+			DisableKeepAlives: true,
 		}},
 	}, nil
 }

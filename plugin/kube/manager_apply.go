@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -31,7 +30,10 @@ type ApplyOptions struct {
 	// waited for, and the result inventory is the previous one.
 	DryRun bool
 	// Wait waits, after applying and pruning, until every applied object is
-	// ready (see Manager.Wait) and pruned objects are gone.
+	// ready (see Manager.Wait; CRDs: Established) and pruned objects are
+	// gone. Without Wait, Apply returns once everything is applied; a CRD
+	// is then only waited for when custom resources of the same input need
+	// it, like kubectl apply, which does not wait for CRDs either.
 	Wait bool
 	// Timeout bounds each wait: for new CRDs to be Established, for
 	// readiness, for pruned objects to be gone; default DefaultTimeout.
@@ -190,7 +192,8 @@ type applyRun struct {
 	gates   map[string]*crdGate          // by CRD name
 }
 
-// crdGate opens when a CRD of the input is applied and Established.
+// crdGate opens when a CRD of the input is applied and, if needed,
+// Established.
 type crdGate struct {
 	done chan struct{}
 	err  error
@@ -230,11 +233,6 @@ func (r *applyRun) applyTiers(ctx context.Context) error {
 		}
 	}
 	r.prepareGates(crdItems)
-	// CRDs that custom resources wait for go first: the API server
-	// establishes CRDs one after another, in the order they arrive.
-	sort.SliceStable(crdItems, func(i, j int) bool {
-		return r.gates[crdItems[i].obj.GetName()].needed && !r.gates[crdItems[j].obj.GetName()].needed
-	})
 	if err := r.applyBatch(ctx, "definitions", defs); err != nil {
 		return err
 	}
@@ -386,7 +384,8 @@ func (r *applyRun) mustBeNew(it *item) bool {
 }
 
 // prepareGates makes a gate for every CRD of the input. A gate opens when
-// its CRD is applied and Established.
+// its CRD is applied and, if custom resources of the input need it,
+// Established.
 func (r *applyRun) prepareGates(crdItems []*item) {
 	needed := map[string]bool{}
 	for _, it := range r.items {
@@ -399,16 +398,25 @@ func (r *applyRun) prepareGates(crdItems []*item) {
 	}
 }
 
-// applyCRDs applies the CRDs and opens their gates. Each new or changed
-// CRD is then waited for, outside the apply slots, until Established: its
-// custom resources need it, and so do callers that create some right after
-// Apply returns.
+// applyCRDs applies the CRDs and opens their gates. CRDs whose custom
+// resources are in the input go first, on their own: the API server
+// establishes CRDs one after another, so the others would delay them. Each
+// of those is then waited for, outside the apply slots, until Established.
+// The other CRDs are only applied; Wait waits for them.
 func (r *applyRun) applyCRDs(ctx context.Context, crdItems []*item) error {
 	start := time.Now()
+	var needed, rest []*item
+	for _, it := range crdItems {
+		if r.gates[it.obj.GetName()].needed {
+			needed = append(needed, it)
+		} else {
+			rest = append(rest, it)
+		}
+	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var waitErrs []error
-	err := forEach(ctx, crdItems, r.opts.Concurrency, func(ctx context.Context, it *item) error {
+	apply := func(ctx context.Context, it *item) error {
 		g := r.gates[it.obj.GetName()]
 		_, live, err := r.applyAndRecord(ctx, it)
 		if err != nil {
@@ -416,7 +424,7 @@ func (r *applyRun) applyCRDs(ctx context.Context, crdItems []*item) error {
 			close(g.done)
 			return err
 		}
-		if ready, _, _ := readiness(live); ready || r.opts.DryRun {
+		if ready, _, _ := readiness(live); ready || r.opts.DryRun || !g.needed {
 			close(g.done)
 			return nil
 		}
@@ -434,15 +442,22 @@ func (r *applyRun) applyCRDs(ctx context.Context, crdItems []*item) error {
 			r.m.log.Debug(fmt.Sprintf("%s established after %s", it.ref, time.Since(wstart).Round(time.Millisecond)))
 		})
 		return nil
-	})
+	}
+	err := forEach(ctx, needed, r.opts.Concurrency, apply)
+	if err == nil {
+		err = forEach(ctx, rest, r.opts.Concurrency, apply)
+	}
 	wg.Wait()
-	// Gates of CRDs never started (cancelled) must not block anyone.
+	// Gates of CRDs never started (failure, cancel) must not block anyone.
 	for _, it := range crdItems {
 		g := r.gates[it.obj.GetName()]
 		select {
 		case <-g.done:
 		default:
-			g.err = ctx.Err()
+			g.err = fmt.Errorf("not applied")
+			if ctx.Err() != nil {
+				g.err = ctx.Err()
+			}
 			close(g.done)
 		}
 	}
@@ -450,7 +465,7 @@ func (r *applyRun) applyCRDs(ctx context.Context, crdItems []*item) error {
 		err = joinSorted(waitErrs)
 	}
 	if err == nil && len(crdItems) > 0 {
-		r.m.log.Debug(fmt.Sprintf("custom resource definitions: %d applied and established in %s", len(crdItems), time.Since(start).Round(time.Millisecond)))
+		r.m.log.Debug(fmt.Sprintf("custom resource definitions: %d applied in %s", len(crdItems), time.Since(start).Round(time.Millisecond)))
 	}
 	return err
 }

@@ -127,7 +127,7 @@ func TestDeleteOnlyWhatIsOurs(t *testing.T) {
 
 	t.Run("a CRD that still defines objects we did not create is not deleted", func(t *testing.T) {
 		crd, group := c.widgetCRD(t)
-		res, err := c.mgr.Apply(t.Context(), c.objects(t, "crd.yaml", crd), ApplyOptions{})
+		res, err := c.mgr.Apply(t.Context(), c.objects(t, "crd.yaml", crd), ApplyOptions{Wait: true, Timeout: time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -253,6 +253,11 @@ func sleep(ctx context.Context, backoff *time.Duration) bool {
 // server no longer serves (its CRD is gone) yields errKindGone.
 func (m *Manager) entryResource(ctx context.Context, e InventoryEntry) (dynamic.ResourceInterface, error) {
 	mapping, err := m.client.Mapper.RESTMappingWithContext(ctx, schemaGK(e), e.Version)
+	if isNoMatch(err) {
+		// The discovery cache may predate a CRD established since.
+		m.client.Mapper.ResetWithContext(ctx)
+		mapping, err = m.client.Mapper.RESTMappingWithContext(ctx, schemaGK(e), e.Version)
+	}
 	if err != nil {
 		if isNoMatch(err) {
 			return nil, errKindGone
