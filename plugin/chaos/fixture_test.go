@@ -10,8 +10,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
@@ -45,53 +43,13 @@ type fixture struct {
 	logs *logBuffer
 }
 
-var gvrDeploy = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
-
 // newFixture makes a namespace with a Running two-pod demo app.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	cfg := testenv.Config(t)
 	cfg.QPS, cfg.Burst = 100, 200 // as kube.Connect sets them
 	ns := testenv.Namespace(t, cfg)
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dep := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apps/v1", "kind": "Deployment",
-		"metadata": map[string]any{"name": "demo", "namespace": ns},
-		"spec": map[string]any{
-			"replicas": int64(2),
-			"selector": map[string]any{"matchLabels": map[string]any{"app": "demo"}},
-			"template": map[string]any{
-				"metadata": map[string]any{"labels": map[string]any{"app": "demo"}},
-				"spec":     map[string]any{"containers": []any{map[string]any{"name": "app", "image": "demo:1", "ports": []any{map[string]any{"containerPort": int64(8080)}}}}},
-			},
-		},
-	}}
-	if _, err := dyn.Resource(gvrDeploy).Namespace(ns).Create(t.Context(), dep, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		pods, err := dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "pods"}).Namespace(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app=demo"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		running := 0
-		for _, p := range pods.Items {
-			if ph, _, _ := unstructured.NestedString(p.Object, "status", "phase"); ph == "Running" {
-				running++
-			}
-		}
-		if running == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("demo pods not Running after 60s (%d running)", running)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	dyn := testenv.DemoApp(t, cfg, ns, 2)
 	logs := &logBuffer{}
 	return &fixture{ns: ns, dyn: dyn, logs: logs, r: &chaos.Runner{
 		Dynamic: dyn, Log: slog.New(slog.NewTextHandler(logs, nil)), Now: time.Now,

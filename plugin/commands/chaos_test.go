@@ -8,12 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/dynamic"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/controllerstandin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
@@ -24,29 +18,8 @@ func demoApp(t *testing.T) string {
 	t.Helper()
 	cfg := testenv.Config(t)
 	ns := testenv.Namespace(t, cfg)
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dep := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "demo", "namespace": ns},
-		"spec": map[string]any{"replicas": int64(1), "selector": map[string]any{"matchLabels": map[string]any{"app": "demo"}},
-			"template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"app": "demo"}},
-				"spec": map[string]any{"containers": []any{map[string]any{"name": "app", "image": "demo:1"}}}}},
-	}}
-	if _, err := dyn.Resource(schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}).Namespace(ns).Create(t.Context(), dep, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		pods, err := dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "pods"}).Namespace(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app=demo"})
-		if err == nil && len(pods.Items) == 1 {
-			if ph, _, _ := unstructured.NestedString(pods.Items[0].Object, "status", "phase"); ph == "Running" {
-				return ns
-			}
-		}
-	}
-	t.Fatal("demo pod not Running")
-	return ""
+	testenv.DemoApp(t, cfg, ns, 1)
+	return ns
 }
 
 func TestChaosExitCodesFollowTheVerdict(t *testing.T) {

@@ -93,24 +93,11 @@ func kubeCommands() []*cli.Command {
 				&cli.BoolFlag{Name: "dry-run", Usage: "server-side dry run"},
 			),
 			Action: func(c *cli.Context) error {
-				srcs, values, err := cliSources(c)
+				objs, inv, m, err := loadAndConnect(c)
 				if err != nil {
 					return err
 				}
-				log := cliLogger(c, &redact.Redactor{})
-				objs, err := manifest.Load(c.Context, srcs, manifest.Options{Values: values})
-				if err != nil {
-					return usageError{err}
-				}
-				inv, err := readInventory(c.String("inventory"))
-				if err != nil {
-					return err
-				}
-				cl, err := cliConnect(c, log)
-				if err != nil {
-					return err
-				}
-				res, err := kube.NewManager(cl, log).Apply(c.Context, objs, kube.ApplyOptions{
+				res, err := m.Apply(c.Context, objs, kube.ApplyOptions{
 					DefaultNamespace: c.String("namespace"), Wait: c.Bool("wait"), Timeout: c.Duration("timeout"),
 					Inventory: inv, Prune: c.Bool("prune") && inv != nil, ForceConflicts: c.Bool("force-conflicts"), DryRun: c.Bool("dry-run"),
 				})
@@ -172,24 +159,11 @@ func kubeCommands() []*cli.Command {
 				&cli.StringFlag{Name: "inventory", Usage: "JSON file written by apply, to preview pruning"},
 			),
 			Action: func(c *cli.Context) error {
-				srcs, values, err := cliSources(c)
+				objs, inv, m, err := loadAndConnect(c)
 				if err != nil {
 					return err
 				}
-				log := cliLogger(c, &redact.Redactor{})
-				objs, err := manifest.Load(c.Context, srcs, manifest.Options{Values: values})
-				if err != nil {
-					return usageError{err}
-				}
-				inv, err := readInventory(c.String("inventory"))
-				if err != nil {
-					return err
-				}
-				cl, err := cliConnect(c, log)
-				if err != nil {
-					return err
-				}
-				res, err := kube.NewManager(cl, log).Diff(c.Context, objs, kube.DiffOptions{DefaultNamespace: c.String("namespace"), Inventory: inv, Prune: inv != nil})
+				res, err := m.Diff(c.Context, objs, kube.DiffOptions{DefaultNamespace: c.String("namespace"), Inventory: inv, Prune: inv != nil})
 				if err != nil {
 					return err
 				}
@@ -203,6 +177,29 @@ func kubeCommands() []*cli.Command {
 			},
 		},
 	}
+}
+
+// loadAndConnect reads the sources and the inventory file, then connects:
+// the shared first steps of apply and diff.
+func loadAndConnect(c *cli.Context) ([]manifest.Object, *kube.Inventory, *kube.Manager, error) {
+	srcs, values, err := cliSources(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	log := cliLogger(c, &redact.Redactor{})
+	objs, err := manifest.Load(c.Context, srcs, manifest.Options{Values: values})
+	if err != nil {
+		return nil, nil, nil, usageError{err}
+	}
+	inv, err := readInventory(c.String("inventory"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cl, err := cliConnect(c, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return objs, inv, kube.NewManager(cl, log), nil
 }
 
 func noteSuffix(n string) string {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -59,6 +60,12 @@ type ConnOptions struct {
 	// Burst is how many requests may exceed QPS briefly; default
 	// DefaultBurst.
 	Burst int
+	// DisableCompression turns off gzip of API responses. The API server
+	// compresses every large response (a CRD is ~100 KB-1 MB of JSON), which
+	// costs more CPU than it saves on a fast network; over a slow link it
+	// pays. Compression is always off for an API server on a loopback
+	// address (kind, minikube, k3d, tests).
+	DisableCompression bool
 	// UserAgent is sent with every request; default "chaosops".
 	UserAgent string
 	// Log receives the insecure-TLS warning; nil discards.
@@ -135,10 +142,13 @@ func Connect(ctx context.Context, opts ConnOptions) (*Client, error) {
 }
 
 // NewClient builds a Client from a REST config without checking the
-// connection. Only QPS, Burst and UserAgent of opts are used, and only when
-// cfg leaves them unset.
+// connection. Only QPS, Burst, DisableCompression and UserAgent of opts are
+// used, and only when cfg leaves them unset.
 func NewClient(cfg *rest.Config, opts ConnOptions) (*Client, error) {
 	cfg = rest.CopyConfig(cfg)
+	if opts.DisableCompression || isLoopback(cfg.Host) {
+		cfg.DisableCompression = true
+	}
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = opts.UserAgent
 		if cfg.UserAgent == "" {
@@ -176,6 +186,20 @@ func NewClient(cfg *rest.Config, opts ConnOptions) (*Client, error) {
 		discovery: cached,
 		config:    cfg,
 	}, nil
+}
+
+// isLoopback reports whether the API server URL names a loopback address.
+func isLoopback(host string) bool {
+	u, err := url.Parse(host)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // probe asks for /version and explains the usual failures.

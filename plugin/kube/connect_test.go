@@ -21,6 +21,7 @@ import (
 	"testing"
 
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
+	"k8s.io/client-go/rest"
 	"time"
 )
 
@@ -150,6 +151,32 @@ func TestConnect(t *testing.T) {
 			t.Logf("error: %v", err)
 			if strings.Contains(err.Error(), secret) {
 				t.Errorf("error leaks the secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestCompressionIsOffForLoopbackServers(t *testing.T) {
+	tests := []struct {
+		name    string
+		host    string
+		disable bool
+		want    bool
+	}{
+		{"a server on 127.0.0.1 gets no compression", "https://127.0.0.1:6443", false, true},
+		{"a server on localhost gets no compression", "https://localhost:6443", false, true},
+		{"a server on [::1] gets no compression", "https://[::1]:6443", false, true},
+		{"a remote server keeps compression", "https://10.0.0.1:6443", false, false},
+		{"compression can be turned off for any server", "https://10.0.0.1:6443", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := NewClient(&rest.Config{Host: tt.host}, ConnOptions{DisableCompression: tt.disable})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.RESTConfig().DisableCompression; got != tt.want {
+				t.Errorf("DisableCompression = %v, want %v", got, tt.want)
 			}
 		})
 	}

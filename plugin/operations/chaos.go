@@ -335,32 +335,37 @@ func statusProps(objs []chaos.ObjectStatus) []any {
 	return out
 }
 
+// selectedRunner reads the selection inputs and connects.
+func selectedRunner(ctx context.Context, op *runtime.Op, all bool) (*chaos.Runner, chaos.Selection, error) {
+	s, err := selection(ctx, op, all)
+	if err != nil {
+		return nil, s, err
+	}
+	c, err := connect(ctx, op)
+	if err != nil {
+		return nil, s, err
+	}
+	return chaos.NewRunner(c, op.Log), s, nil
+}
+
 func pauseChaos(paused bool) func(context.Context, *runtime.Op) error {
 	return func(ctx context.Context, op *runtime.Op) error {
-		s, err := selection(ctx, op, false)
+		r, s, err := selectedRunner(ctx, op, false)
 		if err != nil {
 			return err
 		}
-		c, err := connect(ctx, op)
-		if err != nil {
-			return err
-		}
-		objs, err := chaos.NewRunner(c, op.Log).SetPaused(ctx, s, paused)
+		objs, err := r.SetPaused(ctx, s, paused)
 		op.SetProp("chaos_status", statusProps(objs))
 		return err
 	}
 }
 
 func chaosStatus(ctx context.Context, op *runtime.Op) error {
-	s, err := selection(ctx, op, false)
+	r, s, err := selectedRunner(ctx, op, false)
 	if err != nil {
 		return err
 	}
-	c, err := connect(ctx, op)
-	if err != nil {
-		return err
-	}
-	objs, err := chaos.NewRunner(c, op.Log).List(ctx, s)
+	objs, err := r.List(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -382,19 +387,15 @@ func chaosStatus(ctx context.Context, op *runtime.Op) error {
 
 func reapChaos(all bool) func(context.Context, *runtime.Op) error {
 	return func(ctx context.Context, op *runtime.Op) error {
-		s, err := selection(ctx, op, all)
-		if err != nil {
-			return err
-		}
 		force, err := op.Inputs.Bool("force_cleanup", false)
 		if err != nil {
 			return err
 		}
-		c, err := connect(ctx, op)
+		r, s, err := selectedRunner(ctx, op, all)
 		if err != nil {
 			return err
 		}
-		objs, err := chaos.NewRunner(c, op.Log).Reap(ctx, s, chaos.RunOptions{ForceCleanup: force})
+		objs, err := r.Reap(ctx, s, chaos.RunOptions{ForceCleanup: force})
 		refs := make([]any, 0, len(objs))
 		for _, o := range objs {
 			refs = append(refs, o.Ref)
