@@ -22,6 +22,8 @@ type Selection struct {
 	Deployment string
 	// RunID limits it to one run.
 	RunID string
+	// Blueprint limits it to the runs of one blueprint.
+	Blueprint string
 	// Name limits it to one object (with Kind).
 	Name, Kind string
 }
@@ -33,6 +35,9 @@ func (s Selection) selector() string {
 	}
 	if s.RunID != "" {
 		set[LabelRun] = labelValue(s.RunID)
+	}
+	if s.Blueprint != "" {
+		set[LabelBlueprint] = labelValue(s.Blueprint)
 	}
 	return labels.SelectorFromSet(set).String()
 }

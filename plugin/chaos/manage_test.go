@@ -1,0 +1,130 @@
+package chaos_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	authzv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/cloudify-chaos/chaosops/plugin/chaos"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
+)
+
+// startRun runs an experiment in the background until its context ends and
+// waits until it is injected.
+func startRun(t *testing.T, f *fixture, deployment, blueprint string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
+	injected := make(chan struct{})
+	done := make(chan struct{})
+	o := f.opts(f.httpAbort(t, nil))
+	o.Owner.Deployment, o.Owner.Blueprint = deployment, blueprint
+	d := "2m"
+	o.Object.Spec.Common().Duration = &d
+	o.Hooks.During = func(context.Context, func(string)) { close(injected) }
+	go func() {
+		defer close(done)
+		_, _ = f.r.Run(ctx, o)
+	}()
+	select {
+	case <-injected:
+	case <-done:
+		t.Fatalf("the run ended before injection:\n%s", f.logs)
+	case <-time.After(30 * time.Second):
+		t.Fatal("not injected within 30s")
+	}
+	return func() { cancel(); <-done }
+}
+
+func TestReapAndHaltAll(t *testing.T) {
+	t.Run("reap deletes only the chaos objects of its deployment", func(t *testing.T) {
+		f := newFixture(t)
+		g := newFixture(t)
+		stopF := startRun(t, f, "dep-one-"+f.ns, "bp")
+		defer stopF()
+		stopG := startRun(t, g, "dep-two-"+g.ns, "bp")
+		defer stopG()
+		objs, err := f.r.Reap(t.Context(), chaos.Selection{Deployment: "dep-one-" + f.ns}, chaos.RunOptions{DeleteTimeout: 20 * time.Second})
+		if err != nil || len(objs) != 1 {
+			t.Fatalf("reaped %v, err %v", objs, err)
+		}
+		f.assertNoChaosLeft(t)
+		if left := g.chaosObjects(t); len(left) != 1 {
+			t.Errorf("the other deployment's run was touched: %v", left)
+		}
+	})
+	t.Run("halt_all deletes every run chaosops created, in every namespace", func(t *testing.T) {
+		f := newFixture(t)
+		g := newFixture(t)
+		stopF := startRun(t, f, "dep-a", "bp-"+f.ns)
+		defer stopF()
+		stopG := startRun(t, g, "dep-b", "bp-"+f.ns)
+		defer stopG()
+		// Every namespace and deployment; limited to this test's blueprint so
+		// that parallel test packages keep their runs.
+		objs, err := f.r.Reap(t.Context(), chaos.Selection{Blueprint: "bp-" + f.ns}, chaos.RunOptions{DeleteTimeout: 20 * time.Second})
+		if err != nil || len(objs) < 2 {
+			t.Fatalf("halted %d objects, err %v", len(objs), err)
+		}
+		f.assertNoChaosLeft(t)
+		g.assertNoChaosLeft(t)
+	})
+}
+
+func TestDashboardTokenIsLeastPrivilege(t *testing.T) {
+	f := newFixture(t)
+	other := newFixture(t)
+	cfg := testenv.Config(t)
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	can := func(user, verb, resource, group, ns string) bool {
+		t.Helper()
+		r, err := cs.AuthorizationV1().SubjectAccessReviews().Create(t.Context(), &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{
+			User:               user,
+			Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:" + f.ns, "system:authenticated"},
+			ResourceAttributes: &authzv1.ResourceAttributes{Namespace: ns, Verb: verb, Group: group, Resource: resource},
+		}}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Status.Allowed
+	}
+	for _, role := range []chaos.DashboardRole{chaos.DashboardViewer, chaos.DashboardManager} {
+		t.Run(string(role)+" token is minted and scoped to the app namespace", func(t *testing.T) {
+			tok, err := f.r.DashboardToken(t.Context(), chaos.TokenOptions{Namespace: f.ns, Role: role, TTL: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tok.Value == "" || time.Until(tok.ExpiresAt) > 2*time.Hour || time.Until(tok.ExpiresAt) < 30*time.Minute {
+				t.Fatalf("token expires at %s", tok.ExpiresAt)
+			}
+			user := "system:serviceaccount:" + f.ns + ":" + tok.ServiceAccount
+			if !can(user, "list", "httpchaos", "chaos-mesh.org", f.ns) {
+				t.Error("cannot list HTTPChaos in the app namespace")
+			}
+			if got := can(user, "create", "httpchaos", "chaos-mesh.org", f.ns); got != (role == chaos.DashboardManager) {
+				t.Errorf("create HTTPChaos allowed = %v", got)
+			}
+			if can(user, "list", "httpchaos", "chaos-mesh.org", other.ns) {
+				t.Error("can list HTTPChaos in another namespace")
+			}
+			if can(user, "get", "secrets", "", f.ns) {
+				t.Error("can read Secrets")
+			}
+			if !strings.Contains(f.logs.String(), "minted a "+string(role)) || strings.Contains(f.logs.String(), tok.Value) {
+				t.Error("the token was logged, or the mint was not")
+			}
+		})
+	}
+	t.Run("a ttl below the API server's minimum names the field", func(t *testing.T) {
+		if _, err := f.r.DashboardToken(t.Context(), chaos.TokenOptions{Namespace: f.ns, TTL: time.Minute}); err == nil || !chaos.IsInvalid(err) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
