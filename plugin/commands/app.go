@@ -68,6 +68,7 @@ func New(stdout, stderr io.Writer) *cli.App {
 			localCommand(),
 			chaosCommand(),
 			tfCommand(),
+			blueprintCommand(),
 		}...),
 	}
 }

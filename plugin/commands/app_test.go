@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -29,6 +30,8 @@ func TestExitCodes(t *testing.T) {
 		{"a malformed input is a usage error naming the flag", []string{"local", "--state-dir", state, "install", smoke, "-d", "x", "-i", "nokeyvalue"}, 2, "", "--inputs \"nokeyvalue\""},
 		{"an unknown deployment fails with a hint", []string{"local", "--state-dir", state, "outputs", "-d", "ghost"}, 1, "", "deployment ghost: deployment not found"},
 		{"flags may follow the blueprint argument", []string{"local", "--state-dir", state, "install", smoke, "-d", "ok", "-i", "greeting=x"}, 0, "", ""},
+		{"blueprint check accepts the example", []string{"blueprint", "check", smoke}, 0, ": cloudify_dsl_1_4, 4 nodes", ""},
+		{"blueprint check names the file and line of a problem", []string{"blueprint", "check", brokenBlueprint(t)}, 1, "", "blueprint.yaml:3"},
 		{"a wrong input type names the input", []string{"local", "--state-dir", state, "install", smoke, "-d", "bad-name!"}, 1, "", "deployment name \"bad-name!\""},
 	}
 	for _, tc := range cases {
@@ -51,4 +54,13 @@ func TestExitCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+func brokenBlueprint(t *testing.T) string {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "blueprint.yaml")
+	if err := os.WriteFile(path, []byte("tosca_definitions_version: cloudify_dsl_1_4\nimports: [cloudify/types/types.yaml]\npolicies: {p: {}}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
