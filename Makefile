@@ -6,7 +6,8 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 PKG     := github.com/cloudify-chaos/chaosops
 LDFLAGS := -s -w -X $(PKG)/plugin/version.Version=$(VERSION) -X $(PKG)/plugin/version.Commit=$(COMMIT)
-GOFLAGS_BUILD := -trimpath -ldflags "$(LDFLAGS)"
+# urfave_cli_no_docs drops the man/markdown generators (and their init cost).
+GOFLAGS_BUILD := -trimpath -tags urfave_cli_no_docs -ldflags "$(LDFLAGS)"
 BIN     := bin/chaosops
 TESTENV := scripts/testenv.sh
 GO_TEST_FLAGS ?= -count=1 -timeout 40m
