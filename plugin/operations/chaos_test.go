@@ -110,21 +110,32 @@ func TestRunHTTPChaosOperation(t *testing.T) {
 			t.Errorf("%d chaos objects left", n)
 		}
 	})
+	for _, mode := range []struct {
+		name string
+		mode standin.CancelMode
+	}{{"an orphaned operation (proxy gone, as on a Cloudify cancel)", standin.Orphan}} {
+		t.Run(mode.name+" mid-run deletes the chaos object", func(t *testing.T) {
+			ns, dyn := demoNamespace(t)
+			ctx, cancel := context.WithCancel(t.Context())
+			go cancelWhenInjected(ctx, cancel, dyn, ns)
+			res, _ := runChaosOp(t, ctx, "chaos_actions.run_http_chaos", map[string]any{
+				"kubeconfig": string(kubeconfig), "namespace": ns, "selector": "app=demo", "duration": "5m",
+			}, mode.mode)
+			if res.Outcome != standin.Cancelled || res.Signaled {
+				t.Fatalf("outcome %s, signaled %v\n%s", res.Outcome, res.Signaled, chaosLogs(res))
+			}
+			// The orphan's log lines are lost with its proxy; the cluster shows the cleanup.
+			for deadline := time.Now().Add(30 * time.Second); chaosLeft(t, dyn, ns) != 0; time.Sleep(200 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%d chaos objects left after cancel", chaosLeft(t, dyn, ns))
+				}
+			}
+		})
+	}
 	t.Run("SIGTERM mid-run deletes the chaos object and reports cancelled", func(t *testing.T) {
 		ns, dyn := demoNamespace(t)
 		ctx, cancel := context.WithCancel(t.Context())
-		go func() {
-			// Cancel once the object exists and is injected.
-			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-				l, err := dyn.Resource(schema.GroupVersionResource{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "httpchaos"}).Namespace(ns).List(ctx, metav1.ListOptions{})
-				if err == nil && len(l.Items) == 1 {
-					if st, _ := api.ConditionOf(&l.Items[0], api.ConditionAllInjected); st == "True" {
-						break
-					}
-				}
-			}
-			cancel()
-		}()
+		go cancelWhenInjected(ctx, cancel, dyn, ns)
 		res, _ := runChaosOp(t, ctx, "chaos_actions.run_http_chaos", map[string]any{
 			"kubeconfig": string(kubeconfig), "namespace": ns, "selector": "app=demo", "duration": "5m",
 		}, standin.Signal)
@@ -146,3 +157,16 @@ func toJSON(v any) string {
 }
 
 func chaosbinPath(t *testing.T) string { return chaosbin.Path(t) }
+
+// cancelWhenInjected cancels once the namespace's HTTPChaos is injected.
+func cancelWhenInjected(ctx context.Context, cancel context.CancelFunc, dyn dynamic.Interface, ns string) {
+	defer cancel()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		l, err := dyn.Resource(schema.GroupVersionResource{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "httpchaos"}).Namespace(ns).List(ctx, metav1.ListOptions{})
+		if err == nil && len(l.Items) == 1 {
+			if st, _ := api.ConditionOf(&l.Items[0], api.ConditionAllInjected); st == "True" {
+				return
+			}
+		}
+	}
+}
