@@ -23,7 +23,7 @@ const (
 	// options leave it empty.
 	FieldManager = "chaosops"
 	// DefaultConcurrency is how many objects of one tier are handled at once.
-	DefaultConcurrency = 10
+	DefaultConcurrency = 16
 	// DefaultTimeout bounds waits (readiness, CRDs established, deletion).
 	DefaultTimeout = 5 * time.Minute
 )

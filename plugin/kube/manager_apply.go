@@ -102,10 +102,12 @@ func (m *Manager) Apply(ctx context.Context, objs []manifest.Object, opts ApplyO
 		// to nothing) than a wish to delete everything.
 		return res, invalidf("source", "has no objects; refusing to prune all %d objects of the inventory (use delete to remove them)", opts.Inventory.Len())
 	}
+	start := time.Now()
 	items, err := m.resolve(ctx, objs, opts.DefaultNamespace, false)
 	if err == nil {
 		err = m.checkNamespaces(ctx, items)
 	}
+	m.log.Debug(fmt.Sprintf("resolved %d object(s) in %s", len(objs), time.Since(start).Round(time.Millisecond)))
 	if err != nil {
 		return res, interrupted(ctx, "apply", err)
 	}
@@ -145,6 +147,36 @@ func (m *Manager) Apply(ctx context.Context, objs []manifest.Object, opts ApplyO
 		err = run.waitReady(ctx, res, pruned)
 	}
 	return res, interrupted(ctx, "apply", err)
+}
+
+// Plan checks objs as Apply would (kinds, scopes, duplicates, defaulted
+// namespaces) without writing anything, and returns the inventory Apply is
+// about to create: opts.Inventory plus the objects, without UIDs. Store it
+// before calling Apply, so that objects created by an Apply that never
+// returns (the process is killed) can still be found; Delete and prune
+// only remove an entry without UID when our field manager applied it.
+func (m *Manager) Plan(ctx context.Context, objs []manifest.Object, opts ApplyOptions) (Inventory, error) {
+	items, err := m.resolve(ctx, objs, opts.DefaultNamespace, false)
+	if err != nil {
+		return mergeInventories(opts.Inventory, nil), interrupted(ctx, "plan", err)
+	}
+	planned := make([]InventoryEntry, 0, len(items))
+	prev := map[objKey]InventoryEntry{}
+	if opts.Inventory != nil {
+		for _, e := range opts.Inventory.Entries {
+			prev[e.key()] = e
+		}
+	}
+	for tier := range numTiers {
+		for _, it := range items {
+			if it.tier != tier {
+				continue
+			}
+			// Keep a known UID: the object may exist already.
+			planned = append(planned, it.inventoryEntry(prev[it.key()].UID))
+		}
+	}
+	return mergeInventories(opts.Inventory, planned), nil
 }
 
 // interrupted says that op was cancelled when ctx has ended, keeping the

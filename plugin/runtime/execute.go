@@ -111,7 +111,16 @@ func Execute(ctx context.Context, reg *Registry, opt Options) int {
 	defer stopWatchdog()
 
 	done := make(chan error, 1)
-	go func() { done <- h.Run(runCtx, op) }()
+	go func() {
+		// A panic must not become a bare non-zero exit, which Cloudify
+		// would retry blindly: report it as a failure with its cause.
+		defer func() {
+			if p := recover(); p != nil {
+				done <- fmt.Errorf("internal error in %s: %v (please report it)", name, p)
+			}
+		}()
+		done <- h.Run(runCtx, op)
+	}()
 	var runErr error
 	select {
 	case runErr = <-done:
