@@ -97,10 +97,21 @@ func kubeCommands() []*cli.Command {
 				if err != nil {
 					return err
 				}
-				res, err := m.Apply(c.Context, objs, kube.ApplyOptions{
+				opts := kube.ApplyOptions{
 					DefaultNamespace: c.String("namespace"), Wait: c.Bool("wait"), Timeout: c.Duration("timeout"),
 					Inventory: inv, Prune: c.Bool("prune") && inv != nil, ForceConflicts: c.Bool("force-conflicts"), DryRun: c.Bool("dry-run"),
-				})
+				}
+				if inv != nil && !opts.DryRun {
+					// Record intent before acting, so a killed apply is still deletable.
+					planned, err := m.Plan(c.Context, objs, opts)
+					if err != nil {
+						return err
+					}
+					if err := writeInventory(c.String("inventory"), planned); err != nil {
+						return err
+					}
+				}
+				res, err := m.Apply(c.Context, objs, opts)
 				if res != nil {
 					fmt.Fprint(c.App.Writer, res.ChangeSet.String())
 					if !res.DryRun {

@@ -19,10 +19,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 	"k8s.io/client-go/rest"
-	"time"
 )
 
 // fakeAPIServer answers /version like an API server and rejects any

@@ -5,10 +5,13 @@
 // Connect opens a Client (kubeconfig, API options or in-cluster). A Manager
 // built on it then works on objects read by package manifest:
 //
-//   - Apply applies them in tiers (Namespaces, CRDs and other definitions
-//     first, then the rest in parallel, webhooks last), waits for new CRDs to
-//     be Established before applying their custom resources, prunes what
+//   - Apply applies them in tiers (Namespaces and other definitions first,
+//     then the rest in parallel, webhooks last). CRDs are applied with the
+//     rest, and each custom resource waits for its CRD to be Established.
+//     Objects already up to date are not written. Apply then prunes what
 //     left the source, and optionally waits for readiness.
+//   - Plan returns the inventory Apply is about to create, to be stored
+//     before anything is written.
 //   - Wait waits until objects are ready by kstatus rules.
 //   - Delete deletes an inventory (or the objects of a source) in reverse tier
 //     order and waits until they are gone.

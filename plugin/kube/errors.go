@@ -178,3 +178,35 @@ func IsNotReady(err error) bool {
 	var nr *NotReadyError
 	return errors.As(err, &nr)
 }
+
+// interrupted says that op was cancelled when ctx has ended, keeping the
+// failures that are not just the cancellation echoed by each request.
+func interrupted(ctx context.Context, op string, err error) error {
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	cause := context.Cause(ctx)
+	var other []error
+	for _, e := range leafErrors(err) {
+		if !errors.Is(e, context.Canceled) && !errors.Is(e, context.DeadlineExceeded) {
+			other = append(other, e)
+		}
+	}
+	out := fmt.Errorf("%s interrupted: %w", op, cause)
+	if len(other) > 0 {
+		return errors.Join(append([]error{out}, other...)...)
+	}
+	return out
+}
+
+// leafErrors flattens errors.Join trees.
+func leafErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, leafErrors(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}

@@ -5,14 +5,18 @@ import (
 	"encoding/hex"
 	"encoding/json"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // HashAnnotation holds, on every object Apply sends, a SHA-256 of the object
-// as given in the source (namespace defaulted). When the live object still
-// carries the hash of what we would send, our field manager applied it, and
-// every field we set still has our value, Apply skips the request: large
-// CRDs then cost one GET instead of a full server-side apply.
+// as given in the source (namespace defaulted). Apply skips the request
+// when the live object still carries the hash of what it would send, our
+// field manager applied it, every field we set still has our value, and
+// nothing hints at a change a value comparison could miss (another
+// manager's later write, or a changed generation). An unchanged re-apply
+// then costs one GET per object, and for CRDs known from the previous
+// inventory only a metadata GET, instead of a server-side apply each.
 const HashAnnotation = "chaosops.io/apply-hash"
 
 // setHash computes the object's hash without the annotation, sets the
@@ -42,23 +46,41 @@ func setHash(obj *unstructured.Unstructured) string {
 }
 
 // upToDate reports whether live already holds desired, so that applying it
-// would change nothing: live carries the hash (nothing was added to or
-// removed from the source since our last apply), manager applied it, and
-// every field of desired has the same value in live (nobody changed our
-// fields since). Fields only live has (defaults, other managers' fields)
-// do not matter; status is ignored like server-side apply ignores it.
-func upToDate(desired, live *unstructured.Unstructured, hash, manager string) bool {
+// would change nothing:
+//   - live carries the hash: nothing was added to or removed from the
+//     source since our last apply;
+//   - manager applied it, and nobody changed it since in a way a value
+//     comparison could miss (a key added inside a structure the API server
+//     treats as atomic, such as a CRD's schema): either its generation is
+//     still prevGen, for kinds whose generation counts every spec change
+//     (genTracksSpec), or no other manager wrote to it (outside the status
+//     subresource) after our last change;
+//   - every field of desired has the same value in live. Fields only live
+//     has (defaults, other managers' fields) do not matter; status is
+//     ignored like server-side apply ignores it.
+func upToDate(desired, live *unstructured.Unstructured, hash, manager string, prevGen int64, genTracksSpec bool) bool {
 	if hash == "" || live.GetAnnotations()[HashAnnotation] != hash {
 		return false
 	}
-	applied := false
+	var ours *metav1.Time
 	for _, mf := range live.GetManagedFields() {
-		if mf.Manager == manager && mf.Operation == "Apply" && mf.Subresource == "" {
-			applied = true
+		if mf.Manager == manager && mf.Operation == metav1.ManagedFieldsOperationApply && mf.Subresource == "" {
+			ours = mf.Time
 		}
 	}
-	if !applied {
+	if ours == nil {
 		return false
+	}
+	if !(genTracksSpec && prevGen > 0 && live.GetGeneration() == prevGen) {
+		for _, mf := range live.GetManagedFields() {
+			if mf.Manager == manager && mf.Operation == metav1.ManagedFieldsOperationApply || mf.Subresource != "" {
+				continue
+			}
+			// Times have a resolution of one second: a tie counts as later.
+			if mf.Time == nil || !mf.Time.Before(ours) {
+				return false
+			}
+		}
 	}
 	for k, v := range desired.Object {
 		if k == "status" {

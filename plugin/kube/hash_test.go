@@ -2,6 +2,7 @@ package kube
 
 import (
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -50,6 +51,12 @@ func TestUpToDate(t *testing.T) {
 		"status": map[string]any{},
 	}}
 	hash := setHash(desired)
+	t0 := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	t1 := metav1.NewTime(t0.Add(time.Minute))
+	t2 := metav1.NewTime(t0.Add(time.Hour))
+	laterEdit := func(l *unstructured.Unstructured) {
+		l.SetManagedFields(append(l.GetManagedFields(), metav1.ManagedFieldsEntry{Manager: "kubectl-edit", Operation: metav1.ManagedFieldsOperationUpdate, Time: &t2}))
+	}
 	live := func(mutate func(l *unstructured.Unstructured)) *unstructured.Unstructured {
 		l := &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "v1", "kind": "Service",
@@ -63,38 +70,49 @@ func TestUpToDate(t *testing.T) {
 			},
 			"status": map[string]any{"loadBalancer": map[string]any{}},
 		}}
-		l.SetManagedFields([]metav1.ManagedFieldsEntry{{Manager: "chaosops", Operation: metav1.ManagedFieldsOperationApply}})
+		l.SetGeneration(2)
+		l.SetManagedFields([]metav1.ManagedFieldsEntry{
+			{Manager: "chaosops", Operation: metav1.ManagedFieldsOperationApply, Time: &t1},
+			{Manager: "kube-controller-manager", Operation: metav1.ManagedFieldsOperationUpdate, Time: &t0},
+			{Manager: "kube-controller-manager", Operation: metav1.ManagedFieldsOperationUpdate, Subresource: "status", Time: &t2},
+		})
 		if mutate != nil {
 			mutate(l)
 		}
 		return l
 	}
 	tests := []struct {
-		name string
-		live *unstructured.Unstructured
-		want bool
+		name          string
+		live          *unstructured.Unstructured
+		prevGen       int64
+		genTracksSpec bool
+		want          bool
 	}{
-		{"a live object with our hash, our apply and our values is up to date (defaults and numbers aside)", live(nil), true},
-		{"a different hash means the source changed since our last apply", live(func(l *unstructured.Unstructured) {
+		{name: "a live object with our hash, our apply and our values is up to date (defaults, status writes and numbers aside)", live: live(nil), want: true},
+		{name: "a write by another manager after our last change may hide a change inside an atomic field", live: live(laterEdit), want: false},
+		{name: "for kinds that count spec changes, an unchanged generation rules out hidden changes", live: live(laterEdit), prevGen: 2, genTracksSpec: true, want: true},
+		{name: "a changed generation is not trusted", live: live(laterEdit), prevGen: 1, genTracksSpec: true, want: false},
+		{name: "a generation is not trusted for kinds that do not count spec changes", live: live(laterEdit), prevGen: 2, want: false},
+		{name: "a different hash means the source changed since our last apply", live: live(func(l *unstructured.Unstructured) {
 			l.SetAnnotations(map[string]string{HashAnnotation: "other"})
-		}), false},
-		{"a value changed by someone else is not up to date", live(func(l *unstructured.Unstructured) {
+		}), want: false},
+		{name: "a value changed by someone else is not up to date", live: live(func(l *unstructured.Unstructured) {
 			l.Object["spec"].(map[string]any)["selector"] = map[string]any{"app": "db"}
-		}), false},
-		{"a field of ours removed by someone else is not up to date", live(func(l *unstructured.Unstructured) {
+		}), want: false},
+		{name: "a field of ours removed by someone else is not up to date", live: live(func(l *unstructured.Unstructured) {
 			delete(l.Object["spec"].(map[string]any), "selector")
-		}), false},
-		{"a list with an item added by someone else is not up to date", live(func(l *unstructured.Unstructured) {
+		}), want: false},
+		{name: "a list with an item added by someone else is not up to date", live: live(func(l *unstructured.Unstructured) {
 			spec := l.Object["spec"].(map[string]any)
 			spec["ports"] = append(spec["ports"].([]any), map[string]any{"port": int64(81)})
-		}), false},
-		{"an object our field manager never applied is not up to date", live(func(l *unstructured.Unstructured) {
+		}), want: false},
+		{name: "an object our field manager never applied is not up to date", live: live(func(l *unstructured.Unstructured) {
 			l.SetManagedFields([]metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply}})
-		}), false},
+		}), want: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := upToDate(desired, tt.live, hash, "chaosops"); got != tt.want {
+			if got := upToDate(desired, tt.live, hash, "chaosops", tt.prevGen, tt.genTracksSpec); got != tt.want {
 				t.Errorf("upToDate = %v, want %v", got, tt.want)
 			}
 		})

@@ -29,6 +29,10 @@ type InventoryEntry struct {
 	// delete an object whose UID still matches; an entry without UID is only
 	// deleted when our field manager manages the object.
 	UID string `json:"uid,omitempty"`
+	// Generation is the object's metadata.generation after our last apply.
+	// With it, the next Apply can tell from metadata alone that a large CRD
+	// is unchanged, instead of reading it in full.
+	Generation int64 `json:"generation,omitempty"`
 }
 
 // Ref returns the entry's Ref.

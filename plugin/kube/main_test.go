@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/util/retry"
 )
 
 // TestMain starts (or reuses) the shared control plane of
@@ -50,6 +51,26 @@ func (c *cluster) objects(t *testing.T, name, text string) []manifest.Object {
 		t.Fatal(err)
 	}
 	return objs
+}
+
+// update changes an object as another field manager would (kubectl edit),
+// retrying when a controller wrote to it in between.
+func (c *cluster) update(t *testing.T, gvr schema.GroupVersionResource, ns, name string, mutate func(*unstructured.Unstructured)) {
+	t.Helper()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		obj := c.get(t, gvr, ns, name)
+		mutate(obj)
+		var err error
+		if ns == "" {
+			_, err = c.client.Dynamic.Resource(gvr).Update(t.Context(), obj, metav1.UpdateOptions{FieldManager: "kubectl-edit"})
+		} else {
+			_, err = c.client.Dynamic.Resource(gvr).Namespace(ns).Update(t.Context(), obj, metav1.UpdateOptions{FieldManager: "kubectl-edit"})
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // get reads an object; nil when it does not exist.

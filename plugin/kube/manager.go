@@ -59,6 +59,22 @@ type item struct {
 	hash string
 }
 
+// genTracksSpec reports kinds whose metadata.generation the API server
+// bumps on every change outside metadata and status: CRDs, custom
+// resources (of a CRD in the input, so known to be one) and workloads.
+func (it *item) genTracksSpec() bool {
+	gk := it.gvk.GroupKind()
+	switch {
+	case gk == crdGK, it.crd != "":
+		return true
+	case gk.Group == "apps":
+		return gk.Kind == "Deployment" || gk.Kind == "StatefulSet" || gk.Kind == "DaemonSet" || gk.Kind == "ReplicaSet"
+	case gk.Group == "batch":
+		return gk.Kind == "Job" || gk.Kind == "CronJob"
+	}
+	return false
+}
+
 func (it *item) key() objKey {
 	return objKey{Group: it.gvk.Group, Kind: it.gvk.Kind, Namespace: it.obj.GetNamespace(), Name: it.obj.GetName()}
 }

@@ -2,7 +2,6 @@ package kube
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -81,16 +80,19 @@ type ApplyResult struct {
 	DryRun bool `json:"dryRun,omitempty"`
 }
 
-// Apply server-side-applies objs, in tiers: Namespaces, CRDs and other
-// definitions first; then the other objects in parallel, the custom
-// resources of a new or changed CRD as soon as it is Established; admission
+// Apply server-side-applies objs in tiers: Namespaces and other
+// definitions (PriorityClass, StorageClass, RuntimeClass) first; then the
+// other objects in parallel, with the CRDs alongside them and each custom
+// resource of an input CRD waiting until that CRD is Established; admission
 // webhooks last. It then prunes (Prune) and waits (Wait).
 //
 // Before writing anything it maps every kind and checks scopes, duplicates
 // and that the namespaces used exist, so bad input fails with nothing
 // applied. Each object's entry says whether it was created, configured or
-// left unchanged; an unchanged object is not written (no generation bump).
-// On failure or cancellation the result lists what was applied.
+// left unchanged; an up-to-date object is not written at all (see
+// HashAnnotation), so re-applying bumps no generation. On failure or
+// cancellation the result still lists what was applied, and its inventory
+// keeps the previous entries.
 func (m *Manager) Apply(ctx context.Context, objs []manifest.Object, opts ApplyOptions) (*ApplyResult, error) {
 	res := &ApplyResult{DryRun: opts.DryRun, Inventory: mergeInventories(opts.Inventory, nil)}
 	opts, err := opts.withDefaults()
@@ -149,68 +151,6 @@ func (m *Manager) Apply(ctx context.Context, objs []manifest.Object, opts ApplyO
 	return res, interrupted(ctx, "apply", err)
 }
 
-// Plan checks objs as Apply would (kinds, scopes, duplicates, defaulted
-// namespaces) without writing anything, and returns the inventory Apply is
-// about to create: opts.Inventory plus the objects, without UIDs. Store it
-// before calling Apply, so that objects created by an Apply that never
-// returns (the process is killed) can still be found; Delete and prune
-// only remove an entry without UID when our field manager applied it.
-func (m *Manager) Plan(ctx context.Context, objs []manifest.Object, opts ApplyOptions) (Inventory, error) {
-	items, err := m.resolve(ctx, objs, opts.DefaultNamespace, false)
-	if err != nil {
-		return mergeInventories(opts.Inventory, nil), interrupted(ctx, "plan", err)
-	}
-	planned := make([]InventoryEntry, 0, len(items))
-	prev := map[objKey]InventoryEntry{}
-	if opts.Inventory != nil {
-		for _, e := range opts.Inventory.Entries {
-			prev[e.key()] = e
-		}
-	}
-	for tier := range numTiers {
-		for _, it := range items {
-			if it.tier != tier {
-				continue
-			}
-			// Keep a known UID: the object may exist already.
-			planned = append(planned, it.inventoryEntry(prev[it.key()].UID))
-		}
-	}
-	return mergeInventories(opts.Inventory, planned), nil
-}
-
-// interrupted says that op was cancelled when ctx has ended, keeping the
-// failures that are not just the cancellation echoed by each request.
-func interrupted(ctx context.Context, op string, err error) error {
-	if err == nil || ctx.Err() == nil {
-		return err
-	}
-	cause := context.Cause(ctx)
-	var other []error
-	for _, e := range leafErrors(err) {
-		if !errors.Is(e, context.Canceled) && !errors.Is(e, context.DeadlineExceeded) {
-			other = append(other, e)
-		}
-	}
-	out := fmt.Errorf("%s interrupted: %w", op, cause)
-	if len(other) > 0 {
-		return errors.Join(append([]error{out}, other...)...)
-	}
-	return out
-}
-
-// leafErrors flattens errors.Join trees.
-func leafErrors(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, leafErrors(e)...)
-		}
-		return out
-	}
-	return []error{err}
-}
-
 // applyRun is the state of one Apply.
 type applyRun struct {
 	m     *Manager
@@ -219,19 +159,11 @@ type applyRun struct {
 
 	mu      sync.Mutex
 	index   map[*item]int                // item → position in items
+	prev    map[objKey]InventoryEntry    // the previous inventory
 	entries []*ChangeSetEntry            // by item index; nil: not applied
 	lives   []*unstructured.Unstructured // state after apply, by item index
+	gens    []int64                      // generation after apply, by item index
 	gates   map[string]*crdGate          // by CRD name
-}
-
-// crdGate opens when a CRD of the input is applied and, if needed,
-// Established.
-type crdGate struct {
-	done chan struct{}
-	err  error
-	// needed is set when custom resources of the input wait for the gate;
-	// such CRDs are applied first.
-	needed bool
 }
 
 func newApplyRun(m *Manager, opts ApplyOptions, items []*item) *applyRun {
@@ -239,7 +171,14 @@ func newApplyRun(m *Manager, opts ApplyOptions, items []*item) *applyRun {
 	for i, it := range items {
 		index[it] = i
 	}
-	return &applyRun{m: m, opts: opts, items: items, index: index,
+	prev := map[objKey]InventoryEntry{}
+	if opts.Inventory != nil {
+		for _, e := range opts.Inventory.Entries {
+			prev[e.key()] = e
+		}
+	}
+	return &applyRun{m: m, opts: opts, items: items, index: index, prev: prev,
+		gens:    make([]int64, len(items)),
 		entries: make([]*ChangeSetEntry, len(items)),
 		lives:   make([]*unstructured.Unstructured, len(items)),
 		gates:   map[string]*crdGate{}}
@@ -319,45 +258,54 @@ func (r *applyRun) applyBatch(ctx context.Context, what string, batch []*item) e
 
 // applyAndRecord applies one item and stores its entry and live state.
 func (r *applyRun) applyAndRecord(ctx context.Context, it *item) (*ChangeSetEntry, *unstructured.Unstructured, error) {
-	e, live, err := r.applyOne(ctx, it)
+	e, live, gen, err := r.applyOne(ctx, it)
 	if err != nil {
 		return nil, nil, err
 	}
 	r.mu.Lock()
-	r.entries[r.index[it]], r.lives[r.index[it]] = e, live
+	i := r.index[it]
+	r.entries[i], r.lives[i], r.gens[i] = e, live, gen
 	r.mu.Unlock()
 	return e, live, nil
 }
 
 // applyOne reads the live object, skips it when up to date, else applies
 // it and tells created, configured and unchanged apart by the
-// resourceVersion (or, in a dry run, by content).
-func (r *applyRun) applyOne(ctx context.Context, it *item) (*ChangeSetEntry, *unstructured.Unstructured, error) {
+// resourceVersion (or, in a dry run, by content). It returns the entry,
+// the object as now live (nil when only its metadata was read) and its
+// generation.
+func (r *applyRun) applyOne(ctx context.Context, it *item) (*ChangeSetEntry, *unstructured.Unstructured, int64, error) {
 	ri := r.m.itemResource(it)
 	name := it.obj.GetName()
 	var live *unstructured.Unstructured
 	isNew := r.mustBeNew(it)
 	if !isNew {
+		if pm := r.unchangedByMetadata(ctx, it); pm != nil {
+			e := it.entry(Unchanged, nil)
+			e.UID = string(pm.UID)
+			r.m.log.Debug(it.ref + " unchanged")
+			return &e, nil, pm.Generation, nil
+		}
 		got, err := ri.Get(ctx, name, metav1.GetOptions{})
 		switch {
 		case apierrors.IsNotFound(err):
 		case err != nil:
-			return nil, nil, it.fail("get", err)
+			return nil, nil, 0, it.fail("get", err)
 		default:
 			live = got
 		}
 	}
-	if live != nil && upToDate(it.obj, live, it.hash, r.opts.FieldManager) {
+	if live != nil && upToDate(it.obj, live, it.hash, r.opts.FieldManager, r.prev[it.key()].Generation, it.genTracksSpec()) {
 		e := it.entry(Unchanged, live)
 		r.m.log.Debug(it.ref + " unchanged")
-		return &e, live, nil
+		return &e, live, live.GetGeneration(), nil
 	}
 	if isNew && r.opts.DryRun {
 		// Its namespace or CRD was only dry-run, so the API server cannot
 		// check it.
 		e := it.entry(Created, nil)
 		r.m.log.Warn(it.ref + " created (dry run; not checked by the API server: its namespace or CustomResourceDefinition does not exist yet)")
-		return &e, nil, nil
+		return &e, nil, 0, nil
 	}
 	ao := metav1.ApplyOptions{FieldManager: r.opts.FieldManager, Force: r.opts.ForceConflicts}
 	if r.opts.DryRun {
@@ -365,7 +313,7 @@ func (r *applyRun) applyOne(ctx context.Context, it *item) (*ChangeSetEntry, *un
 	}
 	out, err := ri.Apply(ctx, name, it.obj, ao)
 	if err != nil {
-		return nil, nil, it.fail("apply", err)
+		return nil, nil, 0, it.fail("apply", err)
 	}
 	action := Configured
 	switch {
@@ -384,12 +332,9 @@ func (r *applyRun) applyOne(ctx context.Context, it *item) (*ChangeSetEntry, *un
 	if r.opts.DryRun {
 		msg += " (dry run)"
 	}
-	if action == Unchanged {
-		r.m.log.Debug(msg)
-	} else {
-		r.m.log.Info(msg)
-	}
-	return &e, out, nil
+	// Per-object lines are Debug: callers render the ChangeSet.
+	r.m.log.Debug(msg)
+	return &e, out, out.GetGeneration(), nil
 }
 
 // mustBeNew is true for an object that cannot exist yet, so there is
@@ -415,111 +360,6 @@ func (r *applyRun) mustBeNew(it *item) bool {
 	return false
 }
 
-// prepareGates makes a gate for every CRD of the input. A gate opens when
-// its CRD is applied and, if custom resources of the input need it,
-// Established.
-func (r *applyRun) prepareGates(crdItems []*item) {
-	needed := map[string]bool{}
-	for _, it := range r.items {
-		if it.crd != "" {
-			needed[it.crd] = true
-		}
-	}
-	for _, it := range crdItems {
-		r.gates[it.obj.GetName()] = &crdGate{done: make(chan struct{}), needed: needed[it.obj.GetName()]}
-	}
-}
-
-// applyCRDs applies the CRDs and opens their gates. CRDs whose custom
-// resources are in the input go first, on their own: the API server
-// establishes CRDs one after another, so the others would delay them. Each
-// of those is then waited for, outside the apply slots, until Established.
-// The other CRDs are only applied; Wait waits for them.
-func (r *applyRun) applyCRDs(ctx context.Context, crdItems []*item) error {
-	start := time.Now()
-	var needed, rest []*item
-	for _, it := range crdItems {
-		if r.gates[it.obj.GetName()].needed {
-			needed = append(needed, it)
-		} else {
-			rest = append(rest, it)
-		}
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var waitErrs []error
-	apply := func(ctx context.Context, it *item) error {
-		g := r.gates[it.obj.GetName()]
-		_, live, err := r.applyAndRecord(ctx, it)
-		if err != nil {
-			g.err = err
-			close(g.done)
-			return err
-		}
-		if ready, _, _ := readiness(live); ready || r.opts.DryRun || !g.needed {
-			close(g.done)
-			return nil
-		}
-		t := waitTarget{ref: it.ref, ri: r.m.itemResource(it), name: it.obj.GetName(), last: live}
-		wg.Go(func() {
-			defer close(g.done)
-			wstart := time.Now()
-			if _, err := r.m.waitAll(ctx, []waitTarget{t}, readyCheck, r.opts.Timeout, "wait"); err != nil {
-				g.err = err
-				mu.Lock()
-				waitErrs = append(waitErrs, err)
-				mu.Unlock()
-				return
-			}
-			r.m.log.Debug(fmt.Sprintf("%s established after %s", it.ref, time.Since(wstart).Round(time.Millisecond)))
-		})
-		return nil
-	}
-	err := forEach(ctx, needed, r.opts.Concurrency, apply)
-	if err == nil {
-		err = forEach(ctx, rest, r.opts.Concurrency, apply)
-	}
-	wg.Wait()
-	// Gates of CRDs never started (failure, cancel) must not block anyone.
-	for _, it := range crdItems {
-		g := r.gates[it.obj.GetName()]
-		select {
-		case <-g.done:
-		default:
-			g.err = fmt.Errorf("not applied")
-			if ctx.Err() != nil {
-				g.err = ctx.Err()
-			}
-			close(g.done)
-		}
-	}
-	if err == nil {
-		err = joinSorted(waitErrs)
-	}
-	if err == nil && len(crdItems) > 0 {
-		r.m.log.Debug(fmt.Sprintf("custom resource definitions: %d applied in %s", len(crdItems), time.Since(start).Round(time.Millisecond)))
-	}
-	return err
-}
-
-// awaitCRD blocks a custom resource until the CRD of the input that
-// defines its kind is Established.
-func (r *applyRun) awaitCRD(ctx context.Context, it *item) error {
-	g := r.gates[it.crd]
-	if g == nil {
-		return nil
-	}
-	select {
-	case <-g.done:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	if g.err != nil {
-		return it.fail("apply", fmt.Errorf("CustomResourceDefinition/%s is not established: %w", it.crd, g.err))
-	}
-	return nil
-}
-
 // changeSet returns the entries of applied objects, by tier then input order.
 func (r *applyRun) changeSet() ChangeSet {
 	cs := ChangeSet{Entries: []ChangeSetEntry{}}
@@ -539,7 +379,9 @@ func (r *applyRun) inventory() []InventoryEntry {
 	for tier := range numTiers {
 		for i, it := range r.items {
 			if e := r.entries[i]; it.tier == tier && e != nil && e.UID != "" {
-				out = append(out, it.inventoryEntry(e.UID))
+				ie := it.inventoryEntry(e.UID)
+				ie.Generation = r.gens[i]
+				out = append(out, ie)
 			}
 		}
 	}

@@ -3,17 +3,14 @@ package kube
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 )
 
 const appYAML = `apiVersion: v1
@@ -44,78 +41,6 @@ spec:
     spec:
       containers: [{name: web, image: nginx:1.27}]
 `
-
-func TestApplyChaosMeshCRDsAndAnHTTPChaosInOneCall(t *testing.T) {
-	c := newCluster(t)
-	crdFile := filepath.Join(sharedDir(t), "crds", "chaos-mesh-crd.yaml")
-	objs, err := manifest.Load(t.Context(), []manifest.Source{
-		{Path: crdFile},
-		{Name: "chaos.yaml", Inline: `apiVersion: chaos-mesh.org/v1alpha1
-kind: HTTPChaos
-metadata: {name: abort-3f9c, namespace: ` + c.ns + `}
-spec:
-  mode: all
-  selector: {namespaces: [` + c.ns + `]}
-  target: Request
-  port: 80
-  path: "*"
-  abort: true
-  duration: 30s
-`}}, manifest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := c.mgr.Apply(t.Context(), objs, ApplyOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := len(res.ChangeSet.Entries); got != 24 {
-		t.Fatalf("%d entries, want 23 CRDs and 1 HTTPChaos:\n%s", got, res.ChangeSet)
-	}
-	last := res.ChangeSet.Entries[23]
-	if last.Ref != "HTTPChaos/"+c.ns+"/abort-3f9c" || last.Action != Created || last.Origin != "chaos.yaml:1 (document 1)" {
-		t.Errorf("last entry = %+v, want the HTTPChaos created after the CRDs", last)
-	}
-	t.Run("re-applying changes nothing", func(t *testing.T) {
-		res, err := c.mgr.Apply(t.Context(), objs, ApplyOptions{Inventory: &res.Inventory, Prune: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := res.ChangeSet.Count(Unchanged); n != 24 {
-			t.Errorf("%d unchanged, want 24:\n%s", n, res.ChangeSet)
-		}
-	})
-}
-
-func TestApplyANewCRDAndItsCustomResourceInOneCall(t *testing.T) {
-	c := newCluster(t)
-	crd, group := c.widgetCRD(t)
-	// The custom resource comes first in the source: tiers reorder it.
-	objs := c.objects(t, "widgets.yaml", `apiVersion: `+group+`/v1
-kind: Widget
-metadata: {name: w1}
-spec: {size: 3}
----
-`+crd)
-	res, err := c.mgr.Apply(t.Context(), objs, ApplyOptions{DefaultNamespace: c.ns})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"CustomResourceDefinition/widgets." + group + " created", "Widget/" + c.ns + "/w1 created"}
-	if diff := cmp.Diff(want, refs(res.ChangeSet)); diff != "" {
-		t.Errorf("change set (-want +got):\n%s", diff)
-	}
-	w := c.get(t, schema.GroupVersionResource{Group: group, Version: "v1", Resource: "widgets"}, c.ns, "w1")
-	if w == nil {
-		t.Fatal("widget not found")
-	}
-	if got, want := res.ChangeSet.Entries[1].Origin, "widgets.yaml:1 (document 1)"; got != want {
-		t.Errorf("origin = %q, want %q", got, want)
-	}
-	if len(res.Inventory.Entries) != 2 || res.Inventory.Entries[1].UID != string(w.GetUID()) {
-		t.Errorf("inventory = %+v, want both objects with their UIDs", res.Inventory)
-	}
-}
 
 func TestReapply(t *testing.T) {
 	c := newCluster(t)
@@ -162,11 +87,9 @@ func TestReapply(t *testing.T) {
 		}
 	})
 	t.Run("a field changed by someone else is restored", func(t *testing.T) {
-		cm := c.get(t, configMaps, c.ns, "settings")
-		unstructured.SetNestedField(cm.Object, "tampered", "data", "mode")
-		if _, err := c.client.Dynamic.Resource(configMaps).Namespace(c.ns).Update(t.Context(), cm, metav1.UpdateOptions{FieldManager: "kubectl-edit"}); err != nil {
-			t.Fatal(err)
-		}
+		c.update(t, configMaps, c.ns, "settings", func(cm *unstructured.Unstructured) {
+			unstructured.SetNestedField(cm.Object, "tampered", "data", "mode")
+		})
 		res, err := c.mgr.Apply(t.Context(), objs, ApplyOptions{DefaultNamespace: c.ns, ForceConflicts: true})
 		if err != nil {
 			t.Fatal(err)
@@ -176,77 +99,6 @@ func TestReapply(t *testing.T) {
 		}
 		if mode, _, _ := unstructured.NestedString(c.get(t, configMaps, c.ns, "settings").Object, "data", "mode"); mode != "calm" {
 			t.Errorf("mode = %q, want calm", mode)
-		}
-	})
-}
-
-func TestApplyPrunes(t *testing.T) {
-	c := newCluster(t)
-	two := `apiVersion: v1
-kind: ConfigMap
-metadata: {name: keep}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: drop}
-`
-	one := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: keep}\n"
-	apply := func(t *testing.T, text string, opts ApplyOptions) *ApplyResult {
-		t.Helper()
-		opts.DefaultNamespace = c.ns
-		res, err := c.mgr.Apply(t.Context(), c.objects(t, "app.yaml", text), opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
-
-	t.Run("objects that left the source are pruned", func(t *testing.T) {
-		first := apply(t, two, ApplyOptions{})
-		res := apply(t, one, ApplyOptions{Inventory: &first.Inventory, Prune: true, Wait: true, Timeout: time.Minute})
-		want := []string{"ConfigMap/" + c.ns + "/keep unchanged", "ConfigMap/" + c.ns + "/drop deleted"}
-		if diff := cmp.Diff(want, refs(res.ChangeSet)); diff != "" {
-			t.Errorf("change set (-want +got):\n%s", diff)
-		}
-		if c.get(t, configMaps, c.ns, "drop") != nil {
-			t.Error("drop still exists")
-		}
-		if len(res.Inventory.Entries) != 1 || res.Inventory.Entries[0].Name != "keep" {
-			t.Errorf("inventory = %+v, want only keep", res.Inventory)
-		}
-	})
-	t.Run("an empty source does not prune everything", func(t *testing.T) {
-		first := apply(t, two, ApplyOptions{})
-		_, err := c.mgr.Apply(t.Context(), nil, ApplyOptions{DefaultNamespace: c.ns, Inventory: &first.Inventory, Prune: true})
-		mustContain(t, err, "source: has no objects; refusing to prune all 2 objects")
-		if c.get(t, configMaps, c.ns, "drop") == nil {
-			t.Error("drop was deleted")
-		}
-	})
-	t.Run("with prune off objects that left the source stay, and stay in the inventory", func(t *testing.T) {
-		first := apply(t, two, ApplyOptions{})
-		res := apply(t, one, ApplyOptions{Inventory: &first.Inventory, Prune: false})
-		if c.get(t, configMaps, c.ns, "drop") == nil {
-			t.Error("drop was deleted")
-		}
-		if len(res.Inventory.Entries) != 2 {
-			t.Errorf("inventory = %+v, want keep and drop", res.Inventory)
-		}
-	})
-	t.Run("an object recreated by someone else is not pruned", func(t *testing.T) {
-		first := apply(t, two, ApplyOptions{})
-		stale := first.Inventory
-		stale.Entries = append([]InventoryEntry(nil), stale.Entries...)
-		stale.Entries[1].UID = string(types.UID("00000000-0000-0000-0000-000000000000"))
-		res := apply(t, one, ApplyOptions{Inventory: &stale, Prune: true})
-		if c.get(t, configMaps, c.ns, "drop") == nil {
-			t.Fatal("drop was deleted although its UID differs from the inventory's")
-		}
-		if got := res.ChangeSet.Entries[1]; got.Action != Skipped || !strings.Contains(got.Message, "not the object we applied") {
-			t.Errorf("entry = %s, want skipped", got)
-		}
-		if len(res.Inventory.Entries) != 1 {
-			t.Errorf("inventory = %+v, want the skipped object forgotten", res.Inventory)
 		}
 	})
 }
@@ -414,47 +266,5 @@ spec:
 		if res.Inventory.Len() != 1 {
 			t.Errorf("inventory = %+v, want the applied Deployment", res.Inventory)
 		}
-	})
-}
-
-func TestPlan(t *testing.T) {
-	c := newCluster(t)
-	objs := c.objects(t, "app.yaml", appYAML)
-	t.Run("the plan lists every object without writing anything", func(t *testing.T) {
-		inv, err := c.mgr.Plan(t.Context(), objs, ApplyOptions{DefaultNamespace: c.ns})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, e := range inv.Entries {
-			got = append(got, e.Ref()+" uid="+e.UID)
-		}
-		want := []string{"ConfigMap/" + c.ns + "/settings uid=", "Secret/" + c.ns + "/creds uid=", "Service/" + c.ns + "/web uid=", "Deployment/" + c.ns + "/web uid="}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("plan (-want +got):\n%s", diff)
-		}
-		if c.get(t, configMaps, c.ns, "settings") != nil {
-			t.Error("Plan wrote an object")
-		}
-	})
-	t.Run("objects of a plan whose apply never returned are deleted when ours", func(t *testing.T) {
-		planned, err := c.mgr.Plan(t.Context(), objs, ApplyOptions{DefaultNamespace: c.ns})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.mgr.Apply(t.Context(), objs, ApplyOptions{DefaultNamespace: c.ns}); err != nil {
-			t.Fatal(err)
-		}
-		res, err := c.mgr.Delete(t.Context(), DeleteOptions{Inventory: &planned, Timeout: time.Minute})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := res.ChangeSet.Count(Deleted); n != 4 {
-			t.Errorf("%d deleted, want 4:\n%s", n, res.ChangeSet)
-		}
-	})
-	t.Run("a plan of bad input fails like Apply", func(t *testing.T) {
-		_, err := c.mgr.Plan(t.Context(), c.objects(t, "bad.yaml", "apiVersion: example.com/v1\nkind: Gizmo\nmetadata: {name: g}\n"), ApplyOptions{DefaultNamespace: c.ns})
-		mustContain(t, err, "Gizmo/g from bad.yaml:1 (document 1): resolve failed")
 	})
 }

@@ -183,7 +183,15 @@ func (m *Manager) diffOne(ctx context.Context, it *item, opts ApplyOptions, unch
 	case err != nil:
 		return nil, it.fail("get", err)
 	}
-	if live != nil && upToDate(it.obj, live, it.hash, opts.FieldManager) {
+	var prevGen int64
+	if opts.Inventory != nil {
+		for _, e := range opts.Inventory.Entries {
+			if e.key() == it.key() {
+				prevGen = e.Generation
+			}
+		}
+	}
+	if live != nil && upToDate(it.obj, live, it.hash, opts.FieldManager, prevGen, it.genTracksSpec()) {
 		e.Action = Unchanged
 		return e, nil
 	}

@@ -160,7 +160,19 @@ func kubeApply(ctx context.Context, op *runtime.Op) error {
 	if err != nil {
 		return err
 	}
-	res, err := kube.NewManager(c, op.Log).Apply(ctx, objs, opts)
+	m := kube.NewManager(c, op.Log)
+	if !opts.DryRun {
+		// Intent first: if this process dies mid-apply, delete still finds
+		// what it created (entries without UID, owned by our field manager).
+		planned, err := m.Plan(ctx, objs, opts)
+		if err != nil {
+			return classifyKube(err)
+		}
+		if err := op.SetPropNow(ctx, propInventory, inventoryProp(planned)); err != nil {
+			return err
+		}
+	}
+	res, err := m.Apply(ctx, objs, opts)
 	if res != nil && !res.DryRun {
 		// The inventory is written even after a failure, so nothing applied
 		// is ever forgotten.

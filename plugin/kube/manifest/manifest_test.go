@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -276,13 +278,16 @@ func TestLoadFromURL(t *testing.T) {
 	body := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: remote}\n"
 	sum := sha256.Sum256([]byte(body))
 	good := hex.EncodeToString(sum[:])
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/missing.yaml" {
 			http.NotFound(w, r)
 			return
 		}
 		w.Write([]byte(body))
 	}))
+	// The untrusted-certificate case makes the server log a handshake error.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
 	defer srv.Close()
 	trusted := Options{HTTPClient: srv.Client()}
 
