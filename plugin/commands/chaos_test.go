@@ -1,10 +1,8 @@
 package commands_test
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,16 +54,9 @@ spec:
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cmd := exec.Command(chaosbin.Path(t), tc.args...)
-			var out, errb bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &errb
-			err := cmd.Run()
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			}
-			if code != tc.code || !strings.Contains(out.String(), tc.out) {
-				t.Fatalf("exit %d (want %d), stdout %q (want %q)\nstderr: %s", code, tc.code, out.String(), tc.out, errb.String())
+			out, errb, code := chaosbin.Run(t, tc.args...)
+			if code != tc.code || !strings.Contains(out, tc.out) {
+				t.Fatalf("exit %d (want %d), stdout %q (want %q)\nstderr: %s", code, tc.code, out, tc.out, errb)
 			}
 		})
 	}

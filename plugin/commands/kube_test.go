@@ -1,10 +1,8 @@
 package commands_test
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,15 +26,8 @@ func TestApplyDiffDelete(t *testing.T) {
 	inv := filepath.Join(t.TempDir(), "inventory.json")
 	run := func(args ...string) (string, int) {
 		t.Helper()
-		cmd := exec.Command(chaosbin.Path(t), append(args, "--kubeconfig", kc)...)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		}
-		return out.String() + errb.String(), code
+		out, errb, code := chaosbin.Run(t, append(args, "--kubeconfig", kc)...)
+		return out + errb, code
 	}
 	steps := []struct {
 		name string

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/tfbin"
 	"io"
 	"os"
 	"os/exec"
@@ -25,21 +26,6 @@ const cliSecret = "cli-secret-31337-value"
 func tfModule(name string) string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "terraform", "testdata", name)
-}
-
-func terraformOnPath(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test: runs the terraform binary")
-	}
-	if p := os.Getenv("CHAOSOPS_TERRAFORM"); p != "" {
-		return p
-	}
-	p, err := exec.LookPath("terraform")
-	if err != nil {
-		t.Fatalf("terraform is not on PATH (install Terraform >= 1.5, or set CHAOSOPS_TERRAFORM): %v", err)
-	}
-	return p
 }
 
 type cliRun struct {
@@ -65,7 +51,7 @@ func chaosops(t *testing.T, env []string, args ...string) cliRun {
 }
 
 func TestTFCommand(t *testing.T) {
-	bin := terraformOnPath(t)
+	bin := tfbin.Path(t)
 	workdir := filepath.Join(t.TempDir(), "w")
 	env := []string{"TF_VAR_secret=" + cliSecret, "CHAOSOPS_TERRAFORM=" + bin}
 	common := []string{"--dir", tfModule("basic"), "--workdir", workdir, "--var", "name=cli", "--var", "replicas=1", "--sensitive-var", "secret"}
@@ -156,7 +142,7 @@ func TestTFCommandErrors(t *testing.T) {
 }
 
 func TestTFCommandInterrupt(t *testing.T) {
-	bin := terraformOnPath(t)
+	bin := tfbin.Path(t)
 	cmd := exec.Command(chaosbin.Path(t), "tf", "apply", "--dir", tfModule("slow"), "--workdir", filepath.Join(t.TempDir(), "w"), "--var", "seconds=30", "--terraform", bin)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -3,8 +3,8 @@ package operations_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/tfbin"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -26,20 +26,6 @@ const (
 )
 
 // terraformBinary is the real terraform (see plugin/terraform's tests).
-func terraformBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test: runs the terraform binary")
-	}
-	if p := os.Getenv("CHAOSOPS_TERRAFORM"); p != "" {
-		return p
-	}
-	p, err := exec.LookPath("terraform")
-	if err != nil {
-		t.Fatalf("terraform is not on PATH (install Terraform >= 1.5, or set CHAOSOPS_TERRAFORM): %v", err)
-	}
-	return p
-}
 
 // blueprintDir stands for the blueprint folder: the terraform package's
 // test modules live in it.
@@ -117,7 +103,7 @@ func TestTerraformOperations(t *testing.T) {
 		"variables":           map[string]any{"name": "chaos", "replicas": int64(1)},
 		"sensitive_variables": map[string]any{"secret": opSecret},
 		"environment":         map[string]any{"ARM_CLIENT_SECRET": envSecret},
-		"terraform_binary":    terraformBinary(t),
+		"terraform_binary":    tfbin.Path(t),
 		"workdir":             workdir,
 	}
 	with := func(op string) map[string]any {
@@ -226,7 +212,7 @@ func TestTerraformOperations(t *testing.T) {
 }
 
 func TestTerraformOperationErrors(t *testing.T) {
-	bin := terraformBinary(t)
+	bin := tfbin.Path(t)
 	cases := []struct {
 		name    string
 		inputs  map[string]any
@@ -274,7 +260,7 @@ func TestTerraformApplyCancel(t *testing.T) {
 	var cancelled time.Time
 	in := map[string]any{
 		"chaosops_operation": "terraform.apply", "module": "slow", "module_files": []any{"main.tf"},
-		"variables": map[string]any{"seconds": int64(30)}, "terraform_binary": terraformBinary(t), "workdir": workdir,
+		"variables": map[string]any{"seconds": int64(30)}, "terraform_binary": tfbin.Path(t), "workdir": workdir,
 	}
 	res, state := runOpCtx(t, ctx, "start", in, nil, func(l standin.LogLine) {
 		if strings.Contains(l.Message, "(local-exec): started") && cancelled.IsZero() {

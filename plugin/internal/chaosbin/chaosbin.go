@@ -70,3 +70,19 @@ func Version(t testing.TB) string {
 	}
 	return f[1]
 }
+
+// Run runs the executable with args and returns its stdout, stderr and
+// exit code.
+func Run(t testing.TB, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(Path(t), args...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run chaosops: %v", err)
+	}
+	return out.String(), errb.String(), code
+}
