@@ -234,3 +234,28 @@ func TestComponents(t *testing.T) {
 		t.Errorf("deployments left after uninstall: %d", len(list))
 	}
 }
+
+func TestUnsupportedRelationshipOperationsAreRefused(t *testing.T) {
+	r, _ := newRunner(t)
+	dir := t.TempDir()
+	bp := filepath.Join(dir, "blueprint.yaml")
+	if err := os.WriteFile(bp, []byte(`tosca_definitions_version: cloudify_dsl_1_4
+imports: [cloudify/types/types.yaml]
+node_templates:
+  a: {type: cloudify.nodes.Root}
+  b:
+    type: cloudify.nodes.Root
+    relationships:
+      - type: cloudify.relationships.connected_to
+        target: a
+        source_interfaces:
+          cloudify.interfaces.relationship_lifecycle:
+            establish: bin/chaosops.sh
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := r.Install(t.Context(), local.InstallOptions{Blueprint: bp, Name: "rel"})
+	if err == nil || !strings.Contains(err.Error(), "blueprint.yaml:") || !strings.Contains(err.Error(), "relationship operation cloudify.interfaces.relationship_lifecycle.establish") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -83,6 +83,9 @@ func (r *Runner) newDeployment(bp *blueprint.Blueprint, opt InstallOptions) (*De
 		if n.Instances != 1 {
 			return nil, fmt.Errorf("%s: node %s asks for %d instances; chaosops local runs exactly one instance per node", n.Pos, name, n.Instances)
 		}
+		if err := checkRelationshipOps(n); err != nil {
+			return nil, err
+		}
 		id := newID(name + "_")
 		d.Instances[id] = &NodeInstance{ID: id, Node: name, State: "uninitialized", RuntimeProperties: map[string]any{}}
 	}
@@ -360,4 +363,22 @@ func strs(v any) []string {
 		out = append(out, fmt.Sprint(e))
 	}
 	return out
+}
+
+// checkRelationshipOps refuses relationship operations (preconfigure,
+// establish, ...) with an implementation: the local runner does not run
+// them, and a construct it does not run must not be ignored silently.
+func checkRelationshipOps(n *blueprint.NodeTemplate) error {
+	for _, rel := range n.Relationships {
+		for _, ifaces := range []map[string]map[string]*blueprint.Operation{rel.SourceInterfaces, rel.TargetInterfaces} {
+			for _, ops := range ifaces {
+				for _, o := range ops {
+					if o != nil && o.Kind != blueprint.ImplNone {
+						return fmt.Errorf("%s: node %s: relationship operation %s (to %s) is not supported by chaosops local; move it to a node operation", o.Pos, n.Name, o.FullName(), rel.Target)
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
