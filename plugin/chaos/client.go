@@ -31,7 +31,6 @@ var (
 	gvrPods        = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
 	gvrNamespaces  = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 	gvrDeployments = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
-	gvrSecrets     = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 	gvrSA          = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
 	gvrRoles       = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "roles"}
 	gvrRoleBinding = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "rolebindings"}

@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"context"
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
@@ -102,14 +103,14 @@ type RunOptions struct {
 type Hooks struct {
 	// Before runs after the preflight; an error refuses the run
 	// (precheck_failed).
-	Before func(ctx ctxT) error
+	Before func(ctx context.Context) error
 	// During starts when all targets are injected and runs until its
 	// context ends (hold over); it sends on abort to end the hold early
 	// with verdict slo_breach.
-	During func(ctx ctxT, abort func(reason string))
+	During func(ctx context.Context, abort func(reason string))
 	// After runs once the object is gone; it returns the final verdict
 	// (pass, no_effect, recovered_but_degraded) and a reason.
-	After func(ctx ctxT, r *Result) (Verdict, string)
+	After func(ctx context.Context, r *Result) (Verdict, string)
 }
 
 func (o *RunOptions) setDefaults() {

@@ -74,10 +74,10 @@ func (r *Runner) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 // verdictFor maps a failed step to a verdict.
 func verdictFor(err error, otherwise Verdict) Verdict {
 	switch {
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) && !IsPrecheck(err):
-		return VerdictCancelled
 	case IsPrecheck(err) || IsInvalid(err):
 		return VerdictPrecheckFailed
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return VerdictCancelled
 	}
 	return otherwise
 }

@@ -3,7 +3,6 @@ package commands
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -24,10 +23,7 @@ func blueprintCommand() *cli.Command {
 					if c.NArg() != 1 {
 						return usagef("blueprint check needs one BLUEPRINT argument")
 					}
-					path := c.Args().First()
-					if isDir, _ := dirExists(path); isDir {
-						path = filepath.Join(path, "blueprint.yaml")
-					}
+					path := blueprint.MainFile(c.Args().First(), "")
 					bp, err := blueprint.LoadWith(path, blueprint.LoadOptions{Bundled: launcher.BundledFiles})
 					if err != nil {
 						return err
@@ -65,12 +61,4 @@ func blueprintCommand() *cli.Command {
 			},
 		},
 	}
-}
-
-func dirExists(p string) (bool, error) {
-	info, err := os.Stat(p)
-	if err != nil {
-		return false, err
-	}
-	return info.IsDir(), nil
 }

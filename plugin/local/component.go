@@ -30,18 +30,12 @@ func (r *Runner) installComponent(ctx context.Context, bp *blueprint.Blueprint, 
 	archive, _ := bpm["blueprint_archive"].(string)
 	id, _ := bpm["id"].(string)
 	main, _ := bpm["main_file_name"].(string)
-	if main == "" {
-		main = "blueprint.yaml"
-	}
 	var path string
 	switch {
 	case archive != "":
-		path = filepath.Join(bp.Dir, archive)
-		if isDir, _ := statDir(path); isDir {
-			path = filepath.Join(path, main)
-		}
+		path = blueprint.MainFile(filepath.Join(bp.Dir, archive), main)
 	case id != "":
-		path = filepath.Join(filepath.Dir(bp.Dir), id, main)
+		path = blueprint.MainFile(filepath.Join(filepath.Dir(bp.Dir), id), main)
 	default:
 		return fmt.Errorf("%s: node %s: set resource_config.blueprint.id or blueprint_archive", bp.Nodes[inst.Node].Pos, inst.Node)
 	}

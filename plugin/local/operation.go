@@ -147,21 +147,12 @@ func (r *Runner) operationValues(rr *runtimeResolver, node string, o *blueprint.
 	for k, v := range kwargs {
 		inputs[k] = v
 	}
-	for _, v := range inputs {
-		r.maskSecretsIn(v)
-	}
 	pv, err := blueprint.Evaluate(rr.bp.Nodes[node].Properties, scope, res)
 	if err != nil {
 		return nil, nil, fmt.Errorf("properties of %s: %w", node, err)
 	}
 	props, _ = pv.(map[string]any)
 	return inputs, props, nil
-}
-
-// maskSecretsIn registers resolved secret values (get_secret may have put
-// them into inputs) so events and state never show them.
-func (r *Runner) maskSecretsIn(any) {
-	r.redactor.Add(r.Secrets.Values()...)
 }
 
 // implementation finds what to run. The bundled chaosops executable (or

@@ -103,10 +103,7 @@ func loadBlueprint(path string) (*blueprint.Blueprint, error) {
 	if err != nil {
 		return nil, err
 	}
-	if info, serr := statDir(abs); serr == nil && info {
-		abs = filepath.Join(abs, "blueprint.yaml")
-	}
-	return blueprint.LoadWith(abs, blueprint.LoadOptions{Bundled: launcher.BundledFiles})
+	return blueprint.LoadWith(blueprint.MainFile(abs, ""), blueprint.LoadOptions{Bundled: launcher.BundledFiles})
 }
 
 func newID(prefix string) string {
