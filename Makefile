@@ -25,7 +25,8 @@ vet: ## gofmt check and go vet
 	@test -z "$$(gofmt -l plugin)" || { echo "gofmt would change:"; gofmt -l plugin; exit 1; }
 	go vet ./...
 
-test: build vet testenv-build ## everything: vet, unit and integration tests (real control plane)
+test: build vet testenv-build ## everything: vet, blueprint lint, unit and integration tests (real control plane)
+	$(if $(wildcard blueprints/*/blueprint.yaml),$(BIN) blueprint lint $(dir $(wildcard blueprints/*/blueprint.yaml)))
 	CHAOSOPS_BIN=$(CURDIR)/$(BIN) go test $(GO_TEST_FLAGS) ./...
 
 unit: build ## only the tests that need no control plane (go test -short)
@@ -33,6 +34,10 @@ unit: build ## only the tests that need no control plane (go test -short)
 
 bench: build testenv-build ## benchmarks (numbers go to docs/benchmarks.md)
 	CHAOSOPS_BIN=$(CURDIR)/$(BIN) go test -run '^$$' -bench . -benchtime 5x -timeout 60m ./...
+
+.PHONY: bundle
+bundle: build ## one archive per blueprint in dist/ for cfy blueprint upload (linted; prints the upload commands)
+	CHAOSOPS_BIN=$(CURDIR)/$(BIN) scripts/bundle.sh
 
 demo: build ## the local default: install the example blueprint, run a workflow, uninstall
 	scripts/demo.sh

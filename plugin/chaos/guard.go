@@ -45,8 +45,8 @@ func targetNamespaces(obj *api.Object) []string {
 // checkGuardrails refuses a run the guardrails do not allow. The errors say
 // which input to change.
 func checkGuardrails(obj *api.Object, g Guardrails, chaosNS string) error {
-	if strings.EqualFold(strings.TrimSpace(g.SafetyLever), "on") {
-		return precheckf("safety lever", "chaos-safety-lever is on: new chaos runs are refused until it is set to off")
+	if err := checkLever(g.SafetyLever); err != nil {
+		return err
 	}
 	protected := append(append([]string{chaosNS}, alwaysProtected...), g.ProtectedNamespaces...)
 	for _, ns := range append([]string{obj.Namespace}, targetNamespaces(obj)...) {
@@ -75,6 +75,19 @@ func checkGuardrails(obj *api.Object, g Guardrails, chaosNS string) error {
 		return precheckf("guardrail allowed_ports", "port %d is not in allowed_ports %v", h.Port, g.AllowedPorts)
 	}
 	return nil
+}
+
+// checkLever refuses runs while the safety lever is on. It fails safe: a
+// value that is neither on nor off (a typo such as "onn") refuses too,
+// since whoever set it most likely meant to stop chaos.
+func checkLever(v string) error {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "off", "false", "no", "0", "disabled":
+		return nil
+	case "on", "true", "yes", "1", "enabled":
+		return precheckf("safety lever", "chaos-safety-lever is on: new chaos runs are refused until it is set to off")
+	}
+	return precheckf("safety_lever", "chaos-safety-lever is %q, neither on nor off: new chaos runs are refused until it says off", v)
 }
 
 func checkMode(s *api.PodSelector, g Guardrails) error {

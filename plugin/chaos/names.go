@@ -25,6 +25,19 @@ func RunIDFor(execution, instance string) string {
 }
 
 // objectName is <kind>-<run id>, e.g. httpchaos-3f9c1a2b.
+// ObjectName is the name Run gives obj in the run runID, so callers can
+// name files after the object before it exists.
+func ObjectName(obj *api.Object, runID string) string {
+	if obj == nil || obj.Spec == nil {
+		return labelValue(runID)
+	}
+	k, ok := api.KindNamed(obj.Spec.Kind())
+	if !ok {
+		return labelValue(runID)
+	}
+	return objectName(k, runID)
+}
+
 func objectName(k api.Kind, runID string) string {
 	return strings.ToLower(k.Name) + "-" + labelValue(runID)
 }

@@ -69,6 +69,9 @@ func New(stdout, stderr io.Writer) *cli.App {
 			chaosCommand(),
 			tfCommand(),
 			blueprintCommand(),
+			helmCommand(),
+			reportCommand(),
+			loadCommand(),
 		}...),
 	}
 }

@@ -8,30 +8,55 @@ import (
 
 	"github.com/cloudify-chaos/chaosops/plugin/blueprint"
 	"github.com/cloudify-chaos/chaosops/plugin/launcher"
+	"github.com/cloudify-chaos/chaosops/plugin/operations"
+	"github.com/cloudify-chaos/chaosops/plugin/runtime"
 )
 
 func blueprintCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "blueprint",
-		Usage: "work with blueprint folders: check them, render the launcher",
+		Usage: "work with blueprint folders: lint them, render the launcher",
 		Subcommands: []*cli.Command{
 			{
-				Name:      "check",
-				Usage:     "read a blueprint as the local runner does and report every problem with file and line",
-				ArgsUsage: "BLUEPRINT (main YAML file or its folder)",
+				Name:    "lint",
+				Aliases: []string{"check"},
+				Usage:   "check blueprint folders for what breaks at upload or run time; one line per problem, file:line: message",
+				Description: "Reads each blueprint as the local runner does (YAML, imports, types, intrinsic functions), then\n" +
+					"checks it as part of the bundle: DSL version cloudify_dsl_1_4 or 1_5; every operation that runs\n" +
+					"bin/chaosops.sh names an operation this executable registers and gives it only inputs it reads;\n" +
+					"every file or folder such an input names is in the archive (the folder, bundle.files, bin/);\n" +
+					"execute_operation workflows declare the parameters it takes and no other; get_capability and\n" +
+					"get_environment_capability name capabilities the blueprints next to this one export.\n" +
+					"Problems exit 1; warnings (likely mistakes that do not break) do not.",
+				ArgsUsage: "DIR... (blueprint folders or main YAML files)",
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "archive", Usage: "the folders are unpacked archives: every file must be present (bin/ and bundle.files are not added)"},
+				},
 				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return usagef("blueprint check needs one BLUEPRINT argument")
+					if c.NArg() == 0 {
+						return usagef("blueprint lint needs at least one DIR argument")
 					}
-					path := blueprint.MainFile(c.Args().First(), "")
-					bp, err := blueprint.LoadWith(path, blueprint.LoadOptions{Bundled: launcher.BundledFiles})
-					if err != nil {
-						return err
+					results := blueprint.LintDirs(c.Args().Slice(), blueprint.LintOptions{Catalog: lintCatalog(), Archive: c.Bool("archive")})
+					problems, failed := 0, 0
+					for _, r := range results {
+						for _, w := range r.Warnings {
+							fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s\n", w.Pos, w.Msg)
+						}
+						for _, p := range r.Problems {
+							fmt.Fprintln(c.App.ErrWriter, p)
+						}
+						if len(r.Problems) > 0 {
+							problems += len(r.Problems)
+							failed++
+							continue
+						}
+						bp := r.Blueprint
+						fmt.Fprintf(c.App.Writer, "%s: %s, %s, %s, %s: ok\n", r.MainFile, bp.DSLVersion,
+							plural(len(bp.Nodes), "node"), plural(len(bp.Workflows), "workflow"), plural(len(r.Warnings), "warning"))
 					}
-					for _, w := range bp.Lint() {
-						fmt.Fprintln(c.App.ErrWriter, "warning:", w)
+					if problems > 0 {
+						return &exitError{code: ExitError, err: fmt.Errorf("blueprint lint: %s in %d of %d blueprints", plural(problems, "problem"), failed, len(results))}
 					}
-					fmt.Fprintf(c.App.Writer, "%s: %s, %d nodes, %d workflows: ok\n", path, bp.DSLVersion, len(bp.Nodes), len(bp.Workflows))
 					return nil
 				},
 			},
@@ -61,4 +86,49 @@ func blueprintCommand() *cli.Command {
 			},
 		},
 	}
+}
+
+// lintCatalog describes this executable for blueprint lint: every
+// registered operation with the inputs it reads, plus the two every
+// operation reads (runtime.Execute), and which inputs name archive paths.
+func lintCatalog() blueprint.Catalog {
+	cat := blueprint.Catalog{
+		Implementations: launcher.BundledFiles,
+		OperationInput:  runtime.OperationInput,
+		Operations:      map[string]blueprint.OperationSpec{},
+	}
+	for _, h := range operations.Registry().Handlers() {
+		spec := blueprint.OperationSpec{
+			Inputs:    []string{runtime.OperationInput, "chaosops_timeout"},
+			Defaults:  map[string]string{},
+			Resources: map[string]blueprint.Resource{},
+		}
+		for _, in := range h.Inputs {
+			spec.Inputs = append(spec.Inputs, in.Name)
+			if in.Default != "" {
+				spec.Defaults[in.Name] = in.Default
+			}
+			if r, ok := archiveInputs[in.Name]; ok {
+				spec.Resources[in.Name] = r
+			}
+		}
+		cat.Operations[h.Name] = spec
+	}
+	return cat
+}
+
+// archiveInputs are the operation inputs whose values are paths inside
+// the blueprint archive (fetched with download-resource).
+var archiveInputs = map[string]blueprint.Resource{
+	"files":  blueprint.ResourceFiles,           // kubernetes.apply
+	"module": blueprint.ResourceTerraformModule, // terraform.*
+	"chart":  blueprint.ResourcePath,            // helm.install: a chart folder or .tgz
+}
+
+// plural returns "1 problem", "2 problems".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -15,8 +15,11 @@ import (
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
+	"github.com/cloudify-chaos/chaosops/plugin/experiment"
 	"github.com/cloudify-chaos/chaosops/plugin/kube"
+	"github.com/cloudify-chaos/chaosops/plugin/probe"
 	"github.com/cloudify-chaos/chaosops/plugin/redact"
+	"github.com/cloudify-chaos/chaosops/plugin/report"
 )
 
 // VerdictExitCodes maps each verdict to the CLI's exit code (README table).
@@ -58,6 +61,7 @@ func runFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "duration", Value: chaos.DefaultDuration, Usage: "how long the fault lasts (spec.duration)"},
 		&cli.DurationFlag{Name: "injection-timeout", Value: chaos.DefaultInjectionTimeout, Usage: "wait for every target to be injected"},
 		&cli.DurationFlag{Name: "recovery-timeout", Value: chaos.DefaultRecoveryTimeout, Usage: "wait for recovery after the duration"},
+		&cli.DurationFlag{Name: "delete-timeout", Value: chaos.DefaultDeleteTimeout, Usage: "wait for the deleted object to be gone before it counts as stuck"},
 		&cli.BoolFlag{Name: "force-cleanup", Usage: "remove a stuck finalizer (recovery then unverified)"},
 		&cli.StringSliceFlag{Name: "allowed-namespace", Usage: "the only namespaces a run may target (repeatable)"},
 		&cli.IntSliceFlag{Name: "allowed-port", Usage: "the only ports an HTTPChaos may target (repeatable)"},
@@ -69,7 +73,56 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "skip-daemon-check", Usage: "skip the chaos-daemon check of the preflight"},
 		&cli.StringFlag{Name: "deployment", Value: "cli", Usage: "owner label of the run (reap finds runs by it)"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the result as JSON to this file"},
+		&cli.StringFlag{Name: "probe-url", Usage: "URL the built-in load generator calls (HTTP probe), usually the faulted path"},
+		&cli.StringFlag{Name: "probe-method", Value: "GET", Usage: "HTTP method of the probe's requests"},
+		&cli.Float64Flag{Name: "probe-rps", Value: 5, Usage: "requests per second of the load generator (at most 200)"},
+		&cli.DurationFlag{Name: "probe-window", Value: 10 * time.Second, Usage: "window of the HTTP probe's success rate"},
+		&cli.DurationFlag{Name: "probe-interval", Value: probe.DefaultInterval, Usage: "how often the probes are evaluated during the injection"},
+		&cli.Float64Flag{Name: "probe-min-success", Value: 0.95, Usage: "success rate (0..1) the HTTP probe needs to pass"},
+		&cli.StringFlag{Name: "probe-expect", Value: "deviate", Usage: "HTTP probe during the injection: deviate or must_hold"},
+		&cli.StringFlag{Name: "promql", Usage: "PromQL probe: instant query evaluated before, during and after"},
+		&cli.StringFlag{Name: "promql-comparator", Value: ">=", Usage: "> >= < <= == != against --promql-threshold"},
+		&cli.Float64Flag{Name: "promql-threshold", Usage: "threshold of the PromQL probe"},
+		&cli.StringFlag{Name: "promql-expect", Value: "must_hold", Usage: "PromQL probe during the injection: must_hold or deviate"},
+		&cli.StringFlag{Name: "prometheus-url", EnvVars: []string{"PROMETHEUS_URL"}, Usage: "Prometheus base URL for PromQL probes"},
+		&cli.StringFlag{Name: "prometheus-token", EnvVars: []string{"PROMETHEUS_TOKEN"}, Usage: "bearer token for Prometheus (prefer the env var)"},
+		&cli.StringFlag{Name: "prometheus-ca", Usage: "CA bundle that signed Prometheus' certificate"},
+		&cli.StringFlag{Name: "probes-file", Usage: "YAML list of probe specs beside the shorthands"},
+		&cli.DurationFlag{Name: "settle", Value: 30 * time.Second, Usage: "how long after recovery the after-phase probes may take to pass"},
+		&cli.StringFlag{Name: "report-dir", Usage: "folder for journal.json, report.md and chart.svg (default $CHAOSOPS_REPORT_ROOT or .chaosops/reports, then the object's name)"},
+		&cli.StringFlag{Name: "grafana-url", EnvVars: []string{"GRAFANA_URL"}, Usage: "Grafana base URL: the run's window is posted as an annotation"},
+		&cli.StringFlag{Name: "grafana-token", EnvVars: []string{"GRAFANA_TOKEN"}, Usage: "Grafana service account token (prefer the env var)"},
+		&cli.StringFlag{Name: "grafana-dashboard-uid", Usage: "dashboard of the annotation"},
+		&cli.StringFlag{Name: "grafana-ca", Usage: "CA bundle that signed Grafana's certificate"},
 	}
+}
+
+// cliExperiment reads the probe, report and Grafana flags. Tokens are
+// registered with the redactor before anything can log them.
+func cliExperiment(c *cli.Context, o chaos.RunOptions, log *slog.Logger, red *redact.Redactor) (experiment.Options, error) {
+	red.Add(c.String("prometheus-token"), c.String("grafana-token"))
+	p := experiment.ProbeSettings{
+		URL: c.String("probe-url"), Method: c.String("probe-method"), RPS: c.Float64("probe-rps"), Window: c.Duration("probe-window"), Interval: c.Duration("probe-interval"),
+		MinSuccess: c.Float64("probe-min-success"), Expect: c.String("probe-expect"),
+		PromQL: c.String("promql"), Comparator: c.String("promql-comparator"), Threshold: c.Float64("promql-threshold"),
+		PromExpect: c.String("promql-expect"), PrometheusURL: c.String("prometheus-url"),
+		PrometheusToken: c.String("prometheus-token"), PrometheusCA: c.String("prometheus-ca"),
+	}
+	if f := c.String("probes-file"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return experiment.Options{}, usageError{fmt.Errorf("--probes-file: %w", err)}
+		}
+		if p.Extra, err = experiment.ParseProbes(b); err != nil {
+			return experiment.Options{}, usageError{fmt.Errorf("--probes-file %s: %w", f, err)}
+		}
+	}
+	x := experiment.Options{Run: o, Probes: p.Specs(), Settle: c.Duration("settle"), Log: log, DashboardUID: c.String("grafana-dashboard-uid")}
+	x.Grafana.URL, x.Grafana.Token, x.Grafana.CAFile = c.String("grafana-url"), c.String("grafana-token"), c.String("grafana-ca")
+	if x.ReportDir = c.String("report-dir"); x.ReportDir == "" {
+		x.ReportDir = filepath.Join(defaultReportRoot(), chaos.ObjectName(o.Object, o.Owner.RunID))
+	}
+	return x, nil
 }
 
 func defaultLeverFile() string {
@@ -83,7 +136,7 @@ func defaultLeverFile() string {
 func cliRunOptions(c *cli.Context, obj *api.Object) (chaos.RunOptions, error) {
 	o := chaos.RunOptions{
 		Object: obj, Namespace: c.String("namespace"), Duration: c.Duration("duration"),
-		InjectionTimeout: c.Duration("injection-timeout"), RecoveryTimeout: c.Duration("recovery-timeout"),
+		InjectionTimeout: c.Duration("injection-timeout"), RecoveryTimeout: c.Duration("recovery-timeout"), DeleteTimeout: c.Duration("delete-timeout"),
 		ForceCleanup: c.Bool("force-cleanup"), ChaosNamespace: c.String("chaos-namespace"), SkipDaemonCheck: c.Bool("skip-daemon-check"),
 		Owner: chaos.Owner{Deployment: c.String("deployment"), RunID: chaos.NewRunID()},
 		Guard: chaos.Guardrails{
@@ -101,7 +154,8 @@ func cliRunOptions(c *cli.Context, obj *api.Object) (chaos.RunOptions, error) {
 	return o, nil
 }
 
-// runAndReport runs one experiment and maps its verdict to the exit code.
+// runAndReport runs one experiment with its probes, writes its report and
+// maps its verdict to the exit code.
 func runAndReport(c *cli.Context, obj *api.Object) error {
 	red := &redact.Redactor{}
 	log := cliLogger(c, red)
@@ -109,24 +163,32 @@ func runAndReport(c *cli.Context, obj *api.Object) error {
 	if err != nil {
 		return err
 	}
+	x, err := cliExperiment(c, o, log, red)
+	if err != nil {
+		return err
+	}
 	cl, err := cliConnect(c, log)
 	if err != nil {
 		return err
 	}
-	res, err := chaos.NewRunner(cl, log).Run(c.Context, o)
-	if res == nil {
+	out, err := experiment.Run(c.Context, chaos.NewRunner(cl, log), x)
+	if out == nil {
 		if chaos.IsInvalid(err) {
 			return usageError{err}
 		}
 		return err
 	}
-	if out := c.String("output"); out != "" {
+	res := out.Result
+	if path := c.String("output"); path != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
-		if werr := os.WriteFile(out, append(b, '\n'), 0o644); werr != nil {
+		if werr := os.WriteFile(path, append(b, '\n'), 0o644); werr != nil {
 			return werr
 		}
 	}
 	fmt.Fprintf(c.App.Writer, "%s: verdict %s%s\n", res.Ref, res.Verdict, reasonSuffixCLI(res.Reason))
+	if out.Files.Dir != "" {
+		fmt.Fprintf(c.App.Writer, "report: %s\nchart:  %s\njournal: %s\n", out.Files.Markdown, out.Files.Chart, out.Files.Journal)
+	}
 	if res.Verdict == chaos.VerdictPass {
 		return nil
 	}
@@ -279,4 +341,13 @@ func verdictTable() string {
 		b.WriteString(v.String() + "=" + strconv.Itoa(VerdictExitCodes[v]) + " ")
 	}
 	return b.String()
+}
+
+// defaultReportRoot is where runs write their reports and where `report
+// show` looks them up: $CHAOSOPS_REPORT_ROOT, else .chaosops/reports.
+func defaultReportRoot() string {
+	if v := os.Getenv(report.RootEnv); v != "" {
+		return v
+	}
+	return report.DefaultRoot
 }

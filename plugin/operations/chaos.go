@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
+	"github.com/cloudify-chaos/chaosops/plugin/experiment"
+	"github.com/cloudify-chaos/chaosops/plugin/probe"
 	"github.com/cloudify-chaos/chaosops/plugin/runtime"
 )
 
@@ -18,6 +22,7 @@ var chaosRunInputs = []runtime.Input{
 	{Name: "duration", Default: "2m", Description: "how long the fault lasts (spec.duration; the cluster ends it even if chaosops dies)"},
 	{Name: "injection_timeout", Default: "2m", Description: "how long to wait for every target to be injected"},
 	{Name: "recovery_timeout", Default: "2m", Description: "how long to wait for recovery after the duration"},
+	{Name: "delete_timeout", Default: "1m", Description: "how long to wait for the deleted object to be gone before it counts as stuck"},
 	{Name: "force_cleanup", Default: "false", Description: "remove a stuck chaos-mesh/records finalizer (recovery then unverified)"},
 	{Name: "allowed_namespaces", Description: "list: the only namespaces a run may target"},
 	{Name: "allowed_ports", Description: "list: the only ports an HTTPChaos may target"},
@@ -28,6 +33,31 @@ var chaosRunInputs = []runtime.Input{
 	{Name: "chaos_namespace", Default: "chaos-mesh", Description: "namespace Chaos Mesh runs in"},
 	{Name: "skip_daemon_check", Default: "false", Description: "skip the chaos-daemon check of the preflight"},
 	{Name: "fail_on", Description: "list of verdicts that fail the operation (default: every verdict but pass)"},
+}
+
+// probeInputs configure the steady-state probes and the report of a run.
+var probeInputs = []runtime.Input{
+	{Name: "probe_url", Description: "URL the built-in load generator calls (HTTP probe); usually the faulted path of the app"},
+	{Name: "probe_method", Default: "GET", Description: "HTTP method of the probe's requests"},
+	{Name: "probe_rps", Default: "5", Description: "requests per second of the load generator (at most 200)"},
+	{Name: "probe_window", Default: "10s", Description: "window over which the HTTP probe's success rate is measured"},
+	{Name: "probe_interval", Default: "5s", Description: "how often the probes are evaluated during the injection"},
+	{Name: "probe_min_success", Default: "0.95", Description: "success rate (0..1) the HTTP probe needs to pass"},
+	{Name: "probe_expect", Default: "deviate", Description: "HTTP probe during the injection: deviate (failures prove the fault; none = no_effect) or must_hold (a failure aborts: slo_breach)"},
+	{Name: "promql", Description: "PromQL probe: an instant query evaluated before, during and after the injection"},
+	{Name: "promql_comparator", Default: ">=", Description: "how every series of the query compares with promql_threshold: > >= < <= == !="},
+	{Name: "promql_threshold", Default: "0", Description: "threshold of the PromQL probe"},
+	{Name: "promql_expect", Default: "must_hold", Description: "PromQL probe during the injection: must_hold (a breach aborts the run) or deviate"},
+	{Name: "prometheus_url", Description: "Prometheus base URL for PromQL probes, e.g. http://prometheus-k8s.monitoring:9090"},
+	{Name: "prometheus_token", Description: "bearer token for Prometheus", Sensitive: true},
+	{Name: "prometheus_ca_cert", Description: "path of the CA bundle that signed Prometheus' certificate"},
+	{Name: "probes", Description: "list of probe specs {name, kind: http|promql, phases, during, url, rps, window, min_success, query, comparator, threshold, ...} beside the shorthands"},
+	{Name: "settle", Default: "30s", Description: "how long after recovery the after-phase probes may take to pass again (else recovered_but_degraded)"},
+	{Name: "report_dir", Default: "$CHAOSOPS_WORKDIR/<deployment>/reports/<chaos object>", Description: "folder for journal.json, report.md and chart.svg"},
+	{Name: "grafana_url", Description: "Grafana base URL: each run's injection window is posted as an annotation"},
+	{Name: "grafana_token", Description: "Grafana service account token (Editor) for the annotation", Sensitive: true},
+	{Name: "grafana_dashboard_uid", Description: "dashboard the annotation belongs to (default: an organisation-wide annotation)"},
+	{Name: "grafana_ca_cert", Description: "path of the CA bundle that signed Grafana's certificate"},
 }
 
 // Chaos returns the chaos_actions.* handlers.
@@ -51,6 +81,8 @@ func Chaos() []runtime.Handler {
 		{Name: "patch", Description: "dict: HTTPChaos patch (body, headers, queries)"},
 		{Name: "code", Description: "response status code to match (target Response)"},
 	}, chaosRunInputs...)...)
+	preflightInputs := httpInputs
+	httpInputs = append(httpInputs[:len(httpInputs):len(httpInputs)], probeInputs...)
 	sel := withConn(
 		runtime.Input{Name: "namespace", Description: "namespace to search (default: every namespace)"},
 		runtime.Input{Name: "run_id", Description: "one run only"},
@@ -60,13 +92,13 @@ func Chaos() []runtime.Handler {
 		{Name: "chaos_actions.run", Summary: "Run any Chaos Mesh experiment (manifest input) with the same lifecycle and guardrails.", Inputs: withConn(append([]runtime.Input{
 			{Name: "manifest", Description: "YAML of the chaos object (PodChaos, NetworkChaos, StressChaos, IOChaos, DNSChaos, TimeChaos, JVMChaos, KernelChaos, HTTPChaos)"},
 			{Name: "namespace", Default: "default", Description: "namespace of the chaos object when the manifest has none"},
-		}, chaosRunInputs...)...), Timeout: time.Hour, Run: runChaosManifest},
+		}, append(chaosRunInputs, probeInputs...)...)...), Timeout: time.Hour, Run: runChaosManifest},
 		{Name: "chaos_actions.pause", Summary: "Pause this deployment's running experiments (experiment.chaos-mesh.org/pause).", Inputs: sel, Run: pauseChaos(true)},
 		{Name: "chaos_actions.resume", Summary: "Resume this deployment's paused experiments.", Inputs: sel, Run: pauseChaos(false)},
 		{Name: "chaos_actions.status", Summary: "Record the conditions and per-target records of this deployment's experiments in runtime property chaos_status.", Inputs: sel, Run: chaosStatus},
 		{Name: "chaos_actions.reap", Summary: "Delete every chaos object this deployment created (by label) and wait until gone.", Inputs: append(sel, runtime.Input{Name: "force_cleanup", Default: "false", Description: "remove stuck finalizers"}), Run: reapChaos(false)},
 		{Name: "chaos_actions.halt_all", Summary: "Delete every chaos object chaosops created in the cluster, of any deployment.", Inputs: append(sel, runtime.Input{Name: "force_cleanup", Default: "false", Description: "remove stuck finalizers"}), Run: reapChaos(true)},
-		{Name: "chaos_actions.preflight", Summary: "Check that an HTTPChaos run could start (CRDs, namespace, targets, controller, opt-in, guardrails) without creating anything.", Inputs: httpInputs, Run: preflightChaos},
+		{Name: "chaos_actions.preflight", Summary: "Check that an HTTPChaos run could start (CRDs, namespace, targets, controller, opt-in, guardrails) without creating anything.", Inputs: preflightInputs, Run: preflightChaos},
 		{Name: "chaos_actions.dashboard_token", Summary: "Mint a short-lived Chaos Dashboard token (TokenRequest) for a least-privilege viewer or manager ServiceAccount.", Inputs: withConn(
 			runtime.Input{Name: "namespace", Default: "default", Description: "the app namespace the token may act in"},
 			runtime.Input{Name: "role", Default: "viewer", Description: "viewer or manager"},
@@ -123,6 +155,7 @@ func runOptions(ctx context.Context, op *runtime.Op, obj *api.Object) (chaos.Run
 	o.Duration = dur("duration", chaos.DefaultDuration)
 	o.InjectionTimeout = dur("injection_timeout", 0)
 	o.RecoveryTimeout = dur("recovery_timeout", 0)
+	o.DeleteTimeout = dur("delete_timeout", 0)
 	o.Guard.MaxDuration = dur("max_duration", 0)
 	o.ForceCleanup = boolean("force_cleanup")
 	o.Guard.AllowAllTargets = boolean("allow_all_targets")
@@ -228,8 +261,8 @@ func runChaosManifest(ctx context.Context, op *runtime.Op) error {
 	return runChaos(ctx, op, obj)
 }
 
-// runChaos is the shared adapter: inputs → RunOptions → chaos.Run →
-// runtime properties, verdict and outcome.
+// runChaos is the shared adapter: inputs → RunOptions and probes →
+// experiment.Run → runtime properties, report, verdict and outcome.
 func runChaos(ctx context.Context, op *runtime.Op, obj *api.Object) error {
 	o, err := runOptions(ctx, op, obj)
 	if err != nil {
@@ -239,16 +272,22 @@ func runChaos(ctx context.Context, op *runtime.Op, obj *api.Object) error {
 	if err != nil {
 		return err
 	}
+	x, err := experimentOptions(ctx, op, o)
+	if err != nil {
+		return err
+	}
 	c, err := connect(ctx, op)
 	if err != nil {
 		return err
 	}
-	res, runErr := chaos.NewRunner(c, op.Log).Run(ctx, o)
-	if res == nil {
+	out, runErr := experiment.Run(ctx, chaos.NewRunner(c, op.Log), x)
+	if out == nil {
 		return runErr
 	}
+	res := out.Result
 	op.SetProp("chaos_current", "")
 	summary := runSummary(res)
+	summary["report"] = out.Summary
 	op.SetProp("chaos_last_run", summary)
 	op.SetProp("chaos_verdict", string(res.Verdict))
 	op.Return(summary)
@@ -267,6 +306,61 @@ func runChaos(ctx context.Context, op *runtime.Op, obj *api.Object) error {
 		runErr = errors.New(res.Reason)
 	}
 	return fmt.Errorf("verdict %s: %w", res.Verdict, runErr)
+}
+
+// experimentOptions reads the probe, report and Grafana inputs.
+func experimentOptions(ctx context.Context, op *runtime.Op, o chaos.RunOptions) (experiment.Options, error) {
+	in := op.Inputs
+	x := experiment.Options{Run: o, Log: op.Log, DashboardUID: in.String("grafana_dashboard_uid", "")}
+	x.Grafana.URL, x.Grafana.Token, x.Grafana.CAFile = in.String("grafana_url", ""), in.String("grafana_token", ""), in.String("grafana_ca_cert", "")
+	p := experiment.ProbeSettings{
+		URL: in.String("probe_url", ""), Method: in.String("probe_method", "GET"), Expect: in.String("probe_expect", "deviate"),
+		PromQL: in.String("promql", ""), Comparator: in.String("promql_comparator", ">="), PromExpect: in.String("promql_expect", "must_hold"),
+		PrometheusURL: in.String("prometheus_url", ""), PrometheusToken: in.String("prometheus_token", ""), PrometheusCA: in.String("prometheus_ca_cert", ""),
+	}
+	var errs []error
+	float := func(name string, def float64) float64 {
+		f, err := floatInput(op, name, def)
+		errs = append(errs, err)
+		return f
+	}
+	p.RPS, p.MinSuccess, p.Threshold = float("probe_rps", 5), float("probe_min_success", 0.95), float("promql_threshold", 0)
+	var err error
+	p.Window, err = in.Duration("probe_window", 10*time.Second)
+	errs = append(errs, err)
+	p.Interval, err = in.Duration("probe_interval", probe.DefaultInterval)
+	errs = append(errs, err)
+	x.Settle, err = in.Duration("settle", 30*time.Second)
+	errs = append(errs, err)
+	if v, ok := in.Raw("probes"); ok {
+		p.Extra, err = experiment.ParseProbes([]byte(v))
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return x, err
+	}
+	x.Probes = p.Specs()
+	if x.ReportDir = in.String("report_dir", ""); x.ReportDir == "" {
+		root, err := deploymentDir(ctx, op)
+		if err != nil {
+			return x, err
+		}
+		x.ReportDir = filepath.Join(root, "reports", chaos.ObjectName(o.Object, o.Owner.RunID))
+	}
+	return x, nil
+}
+
+// floatInput reads a number input.
+func floatInput(op *runtime.Op, name string, def float64) (float64, error) {
+	v := op.Inputs.String(name, "")
+	if v == "" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, fmt.Errorf("input %s: %q is not a number", name, v)
+	}
+	return f, nil
 }
 
 func reasonSuffix(r string) string {

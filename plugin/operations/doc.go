@@ -20,5 +20,6 @@ func Registry() *runtime.Registry {
 	}
 	hs = append(hs, Kube()...)
 	hs = append(hs, Chaos()...)
+	hs = append(hs, Helm()...)
 	return runtime.NewRegistry(hs...)
 }

@@ -25,6 +25,7 @@ var kubeSourceInputs = []runtime.Input{
 	{Name: "files", Description: "list of YAML/JSON files inside the blueprint (fetched with download-resource); default: node property files"},
 	{Name: "url", Description: "https URL of a manifest; needs sha256"},
 	{Name: "sha256", Description: "hex SHA-256 of the content at url"},
+	{Name: "urls", Description: "list of {url, sha256}: several pinned https manifests, read in order (e.g. the files of a release); default: node property urls"},
 	{Name: "values", Description: "dict: render the sources as Go templates with these values first"},
 	{Name: "namespace", Description: "namespace for namespaced objects that have none (default: the kubeconfig's, else default)"},
 }
@@ -93,8 +94,13 @@ func sources(ctx context.Context, op *runtime.Op) ([]manifest.Source, map[string
 	if u := str("url"); u != "" {
 		srcs = append(srcs, manifest.Source{URL: u, SHA256: str("sha256")})
 	}
+	pinned, err := urlSources(op, props)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	srcs = append(srcs, pinned...)
 	if len(srcs) == 0 {
-		return nil, nil, "", fmt.Errorf("input manifest: no source given; set manifest (inline YAML), files (paths in the blueprint) or url with sha256")
+		return nil, nil, "", fmt.Errorf("input manifest: no source given; set manifest (inline YAML), files (paths in the blueprint), url with sha256, or urls")
 	}
 	values, err := op.Inputs.Map("values")
 	if err != nil {
@@ -104,6 +110,29 @@ func sources(ctx context.Context, op *runtime.Op) ([]manifest.Source, map[string
 		values, _ = props["values"].(map[string]any)
 	}
 	return srcs, values, str("namespace"), nil
+}
+
+// urlSources reads the urls input (or node property): a release is often
+// many files, each pinned by its own digest.
+func urlSources(op *runtime.Op, props map[string]any) ([]manifest.Source, error) {
+	urls, err := op.Inputs.List("urls")
+	if err != nil {
+		return nil, err
+	}
+	if urls == nil {
+		urls, _ = props["urls"].([]any)
+	}
+	srcs := make([]manifest.Source, 0, len(urls))
+	for i, item := range urls {
+		m, _ := item.(map[string]any)
+		u, _ := m["url"].(string)
+		sum, _ := m["sha256"].(string)
+		if u == "" || sum == "" {
+			return nil, fmt.Errorf("input urls: item %d is not {url: https://..., sha256: <64 hex digits>}", i)
+		}
+		srcs = append(srcs, manifest.Source{URL: u, SHA256: sum})
+	}
+	return srcs, nil
 }
 
 func storedInventory(ctx context.Context, op *runtime.Op) (*kube.Inventory, error) {

@@ -83,6 +83,12 @@ spec:
 			t.Fatalf("outcome %s: %s", res.Outcome, res.Message)
 		}
 	})
+	t.Run("a urls item without its sha256 is refused by position, without retry", func(t *testing.T) {
+		res := run("kubernetes.apply", map[string]any{"urls": []any{map[string]any{"url": "https://example.invalid/a.yaml"}}})
+		if res.Outcome != standin.Abort || !strings.Contains(res.Message, "input urls: item 0") {
+			t.Fatalf("outcome %s: %s", res.Outcome, res.Message)
+		}
+	})
 	t.Run("delete removes the inventory and waits until gone", func(t *testing.T) {
 		res := run("kubernetes.delete", map[string]any{"timeout": "60s"})
 		if res.Outcome != standin.Success {

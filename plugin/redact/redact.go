@@ -6,6 +6,7 @@ package redact
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -34,8 +35,11 @@ func (r *Redactor) Add(values ...string) {
 		if strings.Contains(v, "\n") {
 			for _, line := range strings.Split(v, "\n") {
 				line = strings.TrimSpace(line)
-				// Structural lines (apiVersion: v1, -----BEGIN ...) are not secret.
-				if len(line) >= 24 && !strings.HasPrefix(line, "-----") {
+				// Structural lines (apiVersion: v1, -----BEGIN ...) and the
+				// kubeconfig fields that only say where to connect are not
+				// secret; masking the server URL would hide it in every
+				// connection error.
+				if len(line) >= 24 && !strings.HasPrefix(line, "-----") && !publicLine(line) {
 					r.add(line)
 					if _, val, ok := strings.Cut(line, ": "); ok && len(val) >= 16 {
 						r.add(strings.Trim(val, `"' `))
@@ -50,6 +54,17 @@ func (r *Redactor) Add(values ...string) {
 		pairs = append(pairs, s, Mask)
 	}
 	r.rep = strings.NewReplacer(pairs...)
+}
+
+// publicKeys are kubeconfig keys whose values are not secret.
+var publicKeys = []string{"server", "name", "cluster", "user", "namespace", "context", "current-context",
+	"certificate-authority", "certificate-authority-data", "tls-server-name", "proxy-url"}
+
+// publicLine reports a "key: value" line of a kubeconfig whose key is one
+// of publicKeys.
+func publicLine(line string) bool {
+	key, _, ok := strings.Cut(strings.TrimPrefix(line, "- "), ":")
+	return ok && slices.Contains(publicKeys, strings.TrimSpace(key))
 }
 
 func (r *Redactor) add(v string) {

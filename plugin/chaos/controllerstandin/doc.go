@@ -1,6 +1,7 @@
 // Package controllerstandin is a STAND-IN for the Chaos Mesh controller
 // (chaos-controller-manager), for test clusters where chaos-daemon cannot
-// run. It injects no fault at all. It watches the chaos objects of
+// run. It injects no fault itself (but see "Fault proxies" below). It
+// watches the chaos objects of
 // package api (HTTPChaos, PodChaos, NetworkChaos, StressChaos, IOChaos,
 // DNSChaos, TimeChaos, JVMChaos, KernelChaos) and drives their finalizer
 // and status exactly as the real controller's common pipeline does, so that
@@ -52,8 +53,8 @@
 //
 // # What it does not
 //
-// No fault is injected and nothing is contacted besides the API server: no
-// chaos-daemon, no PodHttpChaos/PodIOChaos/PodNetworkChaos child objects,
+// No fault is injected and nothing is contacted besides the API server
+// and fault proxies: no chaos-daemon, no PodHttpChaos/PodIOChaos/PodNetworkChaos child objects,
 // no status.instances, pod-kill deletes no pod. An injection succeeds
 // unless a knob says otherwise, except that it fails when the record's pod
 // is gone, or is not Running for a fault that chaos-daemon would inject
@@ -73,6 +74,16 @@
 // cleanFinalizer is forced (StickyFinalizerAnnotation), and slow injection
 // (InjectionDelayAnnotation: records wait in "Not Injected/Wait", as Chaos
 // Mesh's HTTP, IO and network chaos do while chaos-daemon syncs).
+//
+// # Fault proxies
+//
+// An HTTPChaos record of a pod annotated FaultProxyAnnotation with the
+// admin URL of a fault proxy (package faultproxy, a STAND-IN for
+// chaos-daemon's HTTP fault injection, in front of a real local app) is
+// injected by putting the spec's rule there, id FaultRuleID, before the
+// record becomes Injected; a proxy that cannot be reached or refuses the
+// rule fails the injection with its message. Recovery deletes the rule;
+// a proxy without it, or not running, counts as recovered.
 //
 // Several stand-ins can share a cluster: each handles the namespaces whose
 // InstanceLabel equals its Options.Instance (empty: unlabelled namespaces).

@@ -103,7 +103,7 @@ func (c *controller) stepRecords(ctx context.Context, k key, snap *snapshot) (re
 				c.emit(obj, event{reason: "Applied", message: "Successfully apply chaos for " + rec.Id})
 			}
 		case opRecover:
-			phase, err := c.recover(obj, kn, rec)
+			phase, err := c.recover(ctx, obj, kn, rec)
 			rec.Phase = phase
 			changed = changed || phase != before
 			if err != nil {

@@ -59,7 +59,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options) error {
 		log:   opts.Logger,
 		dyn:   dyn,
 		kube:  kube,
-		inj:   injector{waits: map[string]time.Time{}},
+		inj:   injector{waits: map[string]time.Time{}, proxies: map[string]string{}},
 		now:   time.Now,
 		intn:  rand.IntN,
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[key](), workqueue.TypedRateLimitingQueueConfig[key]{Name: FieldManager}),

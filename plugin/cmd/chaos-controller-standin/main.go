@@ -10,6 +10,24 @@
 // Once its watches are established it logs "chaos controller stand-in
 // ready" and writes --ready-file. SIGINT or SIGTERM stop it (exit 0); it
 // removes the ready file on the way out.
+//
+// The subcommand faultproxy runs one HTTP fault proxy (package faultproxy,
+// a STAND-IN for chaos-daemon's HTTP fault injection) in front of a local
+// app, until SIGINT or SIGTERM:
+//
+//	chaos-controller-standin faultproxy --upstream http://127.0.0.1:5000 --port 8080
+//	    [--listen 127.0.0.1:18080] [--admin 127.0.0.1:19080] [--ready-file FILE]
+//
+// Annotate a pod with controllerstandin.FaultProxyAnnotation set to the
+// proxy's admin URL, and the stand-in puts and deletes the pod's HTTPChaos
+// rules there. The ready file then also holds "listen ADDR" and
+// "admin URL" lines.
+//
+// The subcommand service is a STAND-IN for a LoadBalancer Service: a TCP
+// round-robin over the fault proxies of the demo's app processes:
+//
+//	chaos-controller-standin service --backends 127.0.0.1:18181,127.0.0.1:18182
+//	    [--listen 127.0.0.1:18080] [--ready-file FILE]
 package main
 
 import (
@@ -41,6 +59,12 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "faultproxy" {
+		return runFaultProxy(ctx, args[1:])
+	}
+	if len(args) > 0 && args[0] == "service" {
+		return runService(ctx, args[1:])
+	}
 	fs := flag.NewFlagSet("chaos-controller-standin", flag.ContinueOnError)
 	var (
 		opts       controllerstandin.Options
@@ -84,13 +108,16 @@ func run(ctx context.Context, args []string) error {
 }
 
 // writeReady writes the ready file atomically, so that a poller never sees
-// it half-written.
-func writeReady(path string) error {
+// it half-written: "pid N", then the extra lines.
+func writeReady(path string, extra ...string) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".ready-*")
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(tmp, "pid %d\n", os.Getpid())
+	for _, line := range extra {
+		fmt.Fprintln(tmp, line)
+	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}

@@ -1,0 +1,138 @@
+package commands
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/urfave/cli/v2"
+	"k8s.io/client-go/rest"
+
+	"github.com/cloudify-chaos/chaosops/plugin/helm"
+	"github.com/cloudify-chaos/chaosops/plugin/kube"
+	"github.com/cloudify-chaos/chaosops/plugin/redact"
+)
+
+func helmCommand() *cli.Command {
+	ns := &cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Usage: "namespace of the release (default: the kubeconfig context's, else default)"}
+	return &cli.Command{
+		Name:  "helm",
+		Usage: "install, upgrade, uninstall and inspect Helm releases with the Helm Go SDK (no helm binary)",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "install",
+				Usage:     "install CHART as RELEASE, upgrade it when the chart or values changed, or change nothing",
+				ArgsUsage: "RELEASE CHART",
+				Description: "CHART is a chart folder, a .tgz, or an https URL of a .tgz (with --sha256).\n" +
+					"Steps: read the values (--values files in order, then --set); read the chart (a URL is downloaded once and\n" +
+					"cached by its sha256, checked before reading); recover a release a killed run left pending (rolled back, or\n" +
+					"uninstalled when it never deployed); install, upgrade, or report it up to date; with --wait, wait for every\n" +
+					"resource. Prints the release status as JSON. Ctrl-C stops the wait: the revision is marked failed and the\n" +
+					"next run upgrades it.",
+				Flags: append(connFlags(), ns,
+					&cli.StringSliceFlag{Name: "values", Aliases: []string{"f"}, Usage: "YAML values file (repeatable; later ones override)"},
+					&cli.StringSliceFlag{Name: "set", Usage: "value as helm --set takes it: a.b=c, list={x,y} (repeatable; applied after --values)"},
+					&cli.StringFlag{Name: "sha256", Usage: "hex SHA-256 of the .tgz (required for a URL)"},
+					&cli.StringFlag{Name: "version", Usage: "the chart version expected"},
+					&cli.BoolFlag{Name: "create-namespace", Usage: "create the namespace when missing"},
+					&cli.BoolFlag{Name: "wait", Usage: "wait until every resource is ready"},
+					&cli.DurationFlag{Name: "timeout", Value: helm.DefaultTimeout, Usage: "bound for each wait"},
+					&cli.StringFlag{Name: "cache-dir", Value: helm.DefaultCacheDir(), Usage: "where downloaded charts are kept by sha256"},
+				),
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 2 {
+						return usagef("give RELEASE and CHART, e.g. chaosops helm install chaos-mesh ./chaos-mesh-2.7.2.tgz")
+					}
+					values, err := helm.MergeValues(c.StringSlice("values"), nil, c.StringSlice("set"))
+					if err != nil {
+						return usageError{err}
+					}
+					r := helm.Release{
+						Name: c.Args().Get(0), Chart: c.Args().Get(1), ChartSHA256: c.String("sha256"), Version: c.String("version"),
+						Values: values, CreateNamespace: c.Bool("create-namespace"), Wait: c.Bool("wait"), Timeout: c.Duration("timeout"),
+						CacheDir: c.String("cache-dir"),
+					}
+					cl, log, err := helmConnect(c)
+					if err != nil {
+						return err
+					}
+					r.Namespace = releaseNamespace(c, cl)
+					st, err := helm.Install(c.Context, cl.RESTConfig(), r, log)
+					return printStatus(c, st, err)
+				},
+			},
+			{
+				Name:      "uninstall",
+				Usage:     "uninstall RELEASE (its objects and history; the chart's CRDs stay) and wait until its objects are gone",
+				ArgsUsage: "RELEASE",
+				Flags: append(connFlags(), ns,
+					&cli.BoolFlag{Name: "wait", Value: true, Usage: "wait until the objects are gone"},
+					&cli.DurationFlag{Name: "timeout", Value: helm.DefaultTimeout, Usage: "bound for the wait"},
+				),
+				Action: releaseAction(func(c *cli.Context, cfg *rest.Config, name, ns string, log *slog.Logger) (*helm.Status, error) {
+					return helm.Uninstall(c.Context, cfg, name, ns, c.Bool("wait"), c.Duration("timeout"), log)
+				}),
+			},
+			{
+				Name:      "status",
+				Usage:     "print the status of RELEASE's newest revision as JSON (exit 1 when it does not exist)",
+				ArgsUsage: "RELEASE",
+				Flags:     append(connFlags(), ns),
+				Action: releaseAction(func(c *cli.Context, cfg *rest.Config, name, ns string, log *slog.Logger) (*helm.Status, error) {
+					return helm.Get(c.Context, cfg, name, ns, log)
+				}),
+			},
+		},
+	}
+}
+
+// releaseAction runs fn for the one argument RELEASE on the connected
+// cluster and prints the status it returns.
+func releaseAction(fn func(c *cli.Context, cfg *rest.Config, name, ns string, log *slog.Logger) (*helm.Status, error)) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() != 1 {
+			return usagef("give RELEASE")
+		}
+		cl, log, err := helmConnect(c)
+		if err != nil {
+			return err
+		}
+		st, err := fn(c, cl.RESTConfig(), c.Args().First(), releaseNamespace(c, cl), log)
+		return printStatus(c, st, err)
+	}
+}
+
+func helmConnect(c *cli.Context) (*kube.Client, *slog.Logger, error) {
+	log := cliLogger(c, &redact.Redactor{})
+	cl, err := cliConnect(c, log)
+	return cl, log, err
+}
+
+// releaseNamespace is --namespace, else the kubeconfig context's, else
+// default.
+func releaseNamespace(c *cli.Context, cl *kube.Client) string {
+	switch {
+	case c.String("namespace") != "":
+		return c.String("namespace")
+	case cl.Namespace != "":
+		return cl.Namespace
+	}
+	return "default"
+}
+
+// printStatus prints st as JSON (also after a failure that left a
+// revision) and marks bad input as a usage error.
+func printStatus(c *cli.Context, st *helm.Status, err error) error {
+	if st != nil {
+		b, jerr := json.MarshalIndent(st, "", "  ")
+		if jerr != nil {
+			return errors.Join(err, jerr)
+		}
+		fmt.Fprintln(c.App.Writer, string(b))
+	}
+	if helm.IsInvalid(err) {
+		return usageError{err}
+	}
+	return err
+}

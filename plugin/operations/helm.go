@@ -1,0 +1,245 @@
+package operations
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cloudify-chaos/chaosops/plugin/helm"
+	"github.com/cloudify-chaos/chaosops/plugin/runtime"
+)
+
+// propHelm is the runtime property describing the release (never its
+// values, which may hold secrets).
+const propHelm = "helm_release"
+
+var helmReleaseInputs = []runtime.Input{
+	{Name: "release", Description: "release name: lowercase letters, digits and '-', at most 53 characters; default: node property release (helm.uninstall: also runtime property helm_release)"},
+	{Name: "namespace", Default: "the kubeconfig context's namespace, else default", Description: "namespace of the release record and its namespaced objects; default: node property namespace first"},
+}
+
+// Helm returns the helm.* handlers.
+func Helm() []runtime.Handler {
+	in := append(append([]runtime.Input{}, connInputs...), helmReleaseInputs...)
+	return []runtime.Handler{
+		{
+			Name: "helm.install",
+			Summary: "Install a Helm chart with the Helm Go SDK, upgrade it when the chart or values changed, change nothing when they are the same; " +
+				"a release left pending by a killed run is recovered; release facts (no values) in runtime property helm_release.",
+			Inputs: append(in,
+				runtime.Input{Name: "chart", Description: "packaged chart (.tgz) inside the blueprint (fetched with download-resource), an absolute path on the manager (chart folder or .tgz), or an https URL of a .tgz with chart_sha256; default: node property chart"},
+				runtime.Input{Name: "chart_sha256", Description: "hex SHA-256 of the .tgz: required for a URL (checked before the chart is read; downloads are cached by it), checked for a .tgz when given"},
+				runtime.Input{Name: "version", Description: "the chart version expected; a chart of another version is refused"},
+				runtime.Input{Name: "values", Description: "dict of chart values (override values_file); default: node property values"},
+				runtime.Input{Name: "values_file", Description: "YAML values file inside the blueprint (download-resource) or an absolute path; values override it"},
+				runtime.Input{Name: "create_namespace", Default: "true", Description: "create namespace when missing"},
+				runtime.Input{Name: "wait", Default: "true", Description: "wait until every resource is ready (rolled out, Jobs complete) before the release counts as deployed"},
+				runtime.Input{Name: "timeout", Default: "5m", Description: "bound for each wait (resources, hooks); a release still pending this long plus 1m after a killed run is recovered"},
+			),
+			Timeout: time.Hour,
+			Run:     helmInstall,
+		},
+		{
+			Name:    "helm.uninstall",
+			Summary: "Uninstall a Helm release (its objects and history; the chart's crds/ stay) and wait until its objects are gone; an absent release is success.",
+			Inputs: append(in,
+				runtime.Input{Name: "wait", Default: "true", Description: "wait until the objects are gone (foreground deletion: pods before their Deployment)"},
+				runtime.Input{Name: "timeout", Default: "5m", Description: "bound for the wait"},
+			),
+			Timeout: time.Hour,
+			Run:     helmUninstall,
+		},
+	}
+}
+
+// helmParams reads an input, falling back to the node property of the
+// same name.
+type helmParams struct {
+	op    *runtime.Op
+	props map[string]any
+}
+
+func newHelmParams(ctx context.Context, op *runtime.Op) (*helmParams, error) {
+	props, err := op.Ctx.NodeProperties(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &helmParams{op: op, props: props}, nil
+}
+
+func (p *helmParams) str(name string) string {
+	if v := p.op.Inputs.String(name, ""); v != "" {
+		return v
+	}
+	s, _ := p.props[name].(string)
+	return s
+}
+
+func helmInstall(ctx context.Context, op *runtime.Op) error {
+	p, err := newHelmParams(ctx, op)
+	if err != nil {
+		return err
+	}
+	in := op.Inputs
+	r := helm.Release{Name: p.str("release"), Namespace: p.str("namespace"), ChartSHA256: p.str("chart_sha256"), Version: p.str("version")}
+	var errs []error
+	b := func(name string, def bool) bool {
+		v, err := in.Bool(name, def)
+		errs = append(errs, err)
+		return v
+	}
+	r.CreateNamespace, r.Wait = b("create_namespace", true), b("wait", true)
+	r.Timeout, err = in.Duration("timeout", helm.DefaultTimeout)
+	errs = append(errs, err)
+	values, err := in.Map("values")
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if values == nil {
+		values, _ = p.props["values"].(map[string]any)
+	}
+	// Blueprint files arrive one at a time, into a folder removed at the end.
+	tmp, err := os.MkdirTemp("", "chaosops-helm-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if r.Chart, err = blueprintFile(ctx, op, "chart", p.str("chart"), tmp); err != nil {
+		return err
+	}
+	var files []string
+	if vf := p.str("values_file"); vf != "" {
+		path, err := blueprintFile(ctx, op, "values_file", vf, tmp)
+		if err != nil {
+			return err
+		}
+		files = append(files, path)
+	}
+	if r.Values, err = helm.MergeValues(files, values, nil); err != nil {
+		return err
+	}
+	c, err := connect(ctx, op)
+	if err != nil {
+		return err
+	}
+	if r.Namespace == "" {
+		r.Namespace = defaultNamespace(c.Namespace)
+	}
+	st, err := helm.Install(ctx, c.RESTConfig(), r, op.Log)
+	if st != nil {
+		op.SetProp(propHelm, helmProp(st))
+		op.Return(helmReturn(st))
+	}
+	return classifyHelm(err)
+}
+
+func helmUninstall(ctx context.Context, op *runtime.Op) error {
+	p, err := newHelmParams(ctx, op)
+	if err != nil {
+		return err
+	}
+	name, ns := p.str("release"), p.str("namespace")
+	if name == "" {
+		// The release helm.install recorded on this node instance.
+		rp, err := op.Ctx.RuntimeProperties(ctx)
+		if err != nil {
+			return err
+		}
+		if rec, ok := rp[propHelm].(map[string]any); ok {
+			name, _ = rec["name"].(string)
+			if ns == "" {
+				ns, _ = rec["namespace"].(string)
+			}
+		}
+	}
+	if name == "" {
+		return &helm.InvalidError{Field: "release", Err: errors.New("is required: give the release name (no helm_release runtime property to take it from)")}
+	}
+	wait, err := op.Inputs.Bool("wait", true)
+	if err != nil {
+		return err
+	}
+	timeout, err := op.Inputs.Duration("timeout", helm.DefaultTimeout)
+	if err != nil {
+		return err
+	}
+	c, err := connect(ctx, op)
+	if err != nil {
+		return err
+	}
+	if ns == "" {
+		ns = defaultNamespace(c.Namespace)
+	}
+	st, err := helm.Uninstall(ctx, c.RESTConfig(), name, ns, wait, timeout, op.Log)
+	if st != nil {
+		op.SetProp(propHelm, helmProp(st))
+		op.Return(helmReturn(st))
+	}
+	return classifyHelm(err)
+}
+
+// blueprintFile resolves a path input: URLs and absolute paths are used as
+// they are, anything else is a file of the blueprint fetched into dir.
+func blueprintFile(ctx context.Context, op *runtime.Op, field, v, dir string) (string, error) {
+	if v == "" || strings.Contains(v, "://") || filepath.IsAbs(v) {
+		return v, nil
+	}
+	target := filepath.Join(dir, field+"-"+filepath.Base(v))
+	path, err := op.Ctx.DownloadResource(ctx, v, target)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", err
+		}
+		return "", &helm.InvalidError{Field: field, Err: fmt.Errorf("%s is not a file of the blueprint (%v); give a file inside the blueprint archive (a chart packaged as .tgz), an absolute path on the manager, or an https URL", v, err)}
+	}
+	return path, nil
+}
+
+func defaultNamespace(ns string) string {
+	if ns == "" {
+		return "default"
+	}
+	return ns
+}
+
+// helmProp is runtime property helm_release: facts, never values.
+func helmProp(st *helm.Status) map[string]any {
+	return map[string]any{"name": st.Name, "namespace": st.Namespace, "revision": st.Revision, "status": st.Status,
+		"chart": st.ChartName, "version": st.ChartVersion, "app_version": st.AppVersion}
+}
+
+// helmReturn is the operation's return value: the property plus what
+// changed and the objects.
+func helmReturn(st *helm.Status) map[string]any {
+	m := helmProp(st)
+	m["changed"] = st.Changed
+	res := make([]any, 0, len(st.Resources))
+	for _, r := range st.Resources {
+		res = append(res, r)
+	}
+	m["resources"] = res
+	return m
+}
+
+// classifyHelm: bad input fails; another run holding the release, a wait
+// that ran out, a download that failed, and a busy API server retry.
+func classifyHelm(err error) error {
+	var be *helm.BusyError
+	var fe *helm.FetchError
+	switch {
+	case err == nil || helm.IsInvalid(err) || errors.Is(err, context.Canceled) || errors.Is(err, runtime.ErrCancelled):
+		return err
+	case errors.As(err, &be):
+		return &runtime.RetryError{Reason: "another run holds the release", After: min(max(be.RetryAfter, 15*time.Second), 5*time.Minute), Err: err}
+	case helm.IsNotReady(err):
+		return &runtime.RetryError{Reason: "not ready yet", After: 15 * time.Second, Err: err}
+	case errors.As(err, &fe):
+		return &runtime.RetryError{Reason: "chart download failed", After: 30 * time.Second, Err: err}
+	}
+	return classifyKube(err)
+}
