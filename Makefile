@@ -39,7 +39,7 @@ bench: build testenv-build ## benchmarks (numbers go to docs/benchmarks.md)
 bundle: build ## one archive per blueprint in dist/ for cfy blueprint upload (linted; prints the upload commands)
 	CHAOSOPS_BIN=$(CURDIR)/$(BIN) scripts/bundle.sh
 
-demo: build ## the local default: install the example blueprint, run a workflow, uninstall
+demo: build ## the whole story locally: app + traffic, install the bundle, RunHTTPChaos, verdict + chart (KUBECONFIG=... for a real cluster)
 	scripts/demo.sh
 
 testenv-build: ## build (or reuse) the cached kube-apiserver/etcd/kwok binaries
