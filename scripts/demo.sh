@@ -181,16 +181,17 @@ start_local() {
 	echo "Prometheus: $PROM_URL"
 }
 
-# wait_for_traffic waits (60 s at most) until Prometheus sees the load
-# generator's traffic at the app, so the run's PromQL gate judges the steady
-# state and not Prometheus' first scrapes.
+# wait_for_traffic waits (60 s at most) until Prometheus sees most of the
+# load generator's 10 requests/s at the app over a full 10 s window, so the
+# run's PromQL gate (> 5) judges the steady state, not a rate still ramping
+# up from Prometheus' first scrapes.
 wait_for_traffic() {
 	local q='sum(rate(http_requests_total{path="/api/orders"}[10s]))' v i
 	echo "waiting for Prometheus to see the app's request rate"
 	for i in $(seq 1 60); do
 		v=$(curl -fsS --get "$PROM_URL/api/v1/query" --data-urlencode "query=$q" 2>/dev/null |
 			"$PY" -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)' 2>/dev/null || echo 0)
-		if "$PY" -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 5 else 1)' "$v"; then
+		if "$PY" -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= 8 else 1)' "$v"; then
 			echo "app request rate: $v requests/s"
 			return 0
 		fi
