@@ -49,7 +49,7 @@ func TestDemo(t *testing.T) {
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	if err != nil {
-		t.Fatalf("demo.sh: %v\n%s", err, tail(out.String(), 80))
+		t.Fatalf("demo.sh: %v\nkey lines:\n%s\nlast lines:\n%s", err, keyLines(out.String()), tail(out.String(), 25))
 	}
 	for _, want := range []string{"verdict: pass", "chart:", "demo: ok"} {
 		if !strings.Contains(out.String(), want) {
@@ -73,4 +73,18 @@ func TestDemo(t *testing.T) {
 	if !promDeviated {
 		t.Error("Prometheus never saw the app's request rate drop")
 	}
+}
+
+// keyLines picks the demo's steps, errors and verdicts out of its output.
+func keyLines(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(s, "\n") {
+		for _, k := range []string{"==>", "ERROR", "error", "WARN", "verdict"} {
+			if strings.Contains(l, k) {
+				b.WriteString(l + "\n")
+				break
+			}
+		}
+	}
+	return b.String()
 }
