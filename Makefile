@@ -28,6 +28,7 @@ vet: ## gofmt check and go vet
 test: build vet testenv-build ## everything: vet, blueprint lint, unit and integration tests (real control plane)
 	$(if $(wildcard blueprints/*/blueprint.yaml),$(BIN) blueprint lint $(dir $(wildcard blueprints/*/blueprint.yaml)))
 	CHAOSOPS_BIN=$(CURDIR)/$(BIN) go test $(GO_TEST_FLAGS) ./...
+	$(MAKE) fuzz-quick
 
 unit: build ## only the tests that need no control plane (go test -short)
 	CHAOSOPS_BIN=$(CURDIR)/$(BIN) go test -short $(GO_TEST_FLAGS) ./...
@@ -38,6 +39,13 @@ bench: build testenv-build ## benchmarks (numbers go to docs/benchmarks.md)
 .PHONY: bundle
 bundle: build ## one archive per blueprint in dist/ for cfy blueprint upload (linted; prints the upload commands)
 	CHAOSOPS_BIN=$(CURDIR)/$(BIN) scripts/bundle.sh
+
+.PHONY: reliability fuzz-quick
+reliability: build testenv-build ## long trials: 50 cancels, API restarts and faults, bad input, secrets, RBAC, fuzz 60s each; figures to docs/reliability.md
+	CHAOSOPS_BIN=$(CURDIR)/$(BIN) go run ./plugin/cmd/reliability -fuzztime 60s -out docs/reliability.md
+
+fuzz-quick: ## run every fuzz target for 10 s (seed corpora in testdata/fuzz)
+	go run ./plugin/cmd/reliability -fuzz-only -fuzztime 10s
 
 demo: build ## the whole story locally: app + traffic, install the bundle, RunHTTPChaos, verdict + chart (KUBECONFIG=... for a real cluster)
 	scripts/demo.sh

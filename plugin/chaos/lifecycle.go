@@ -62,12 +62,36 @@ func (x *run) waitInjected(ctx context.Context) error {
 			return true, fmt.Errorf("the chaos object was deleted by someone else before injection")
 		}
 		x.observe(o)
-		return isTrue(o, api.ConditionAllInjected), nil
+		if isTrue(o, api.ConditionAllInjected) {
+			return true, nil
+		}
+		// A retried operation may adopt an object whose fault was injected
+		// and has already ended: AllInjected will not be true again.
+		if injectedOnce(o) {
+			x.event(StepCondition, "every target was injected before this attempt; the fault has ended")
+			return true, nil
+		}
+		return false, nil
 	})
 	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
 		return fmt.Errorf("not all targets injected within %s (injection_timeout)%s", x.opts.InjectionTimeout, recordFailures(x.last, api.OperationApply))
 	}
 	return err
+}
+
+// injectedOnce reports an object whose every target was injected and
+// recovered since, as the controller leaves it once the duration is over.
+func injectedOnce(o *api.Object) bool {
+	recs := o.Status.Experiment.Records
+	if len(recs) == 0 || !isTrue(o, api.ConditionAllRecovered) {
+		return false
+	}
+	for _, r := range recs {
+		if r.InjectedCount == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // recordFailures lists the failed attempts of each record, for messages.

@@ -2,7 +2,9 @@ package cloudify
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -87,13 +89,21 @@ func (in Inputs) Duration(name string, def time.Duration) (time.Duration, error)
 	return ParseDuration(name, v)
 }
 
+// maxDurationSeconds is the longest duration time.Duration holds, in seconds.
+const maxDurationSeconds = float64(math.MaxInt64 / int64(time.Second))
+
 // ParseDuration parses a Go duration or a plain number of seconds; the
 // error names the field and shows the expected form.
 func ParseDuration(field, v string) (time.Duration, error) {
 	v = strings.TrimSpace(v)
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+	if secs, err := strconv.ParseFloat(v, 64); err == nil || errors.Is(err, strconv.ErrRange) {
 		if secs < 0 {
 			return 0, fmt.Errorf("%s: %q is negative; use e.g. 2m or 120", field, v)
+		}
+		// NaN, Inf and numbers beyond ~292 years would wrap to a negative
+		// (or arbitrary) duration when converted.
+		if math.IsNaN(secs) || secs > maxDurationSeconds {
+			return 0, fmt.Errorf("%s: %q is not a usable number of seconds; use e.g. 2m or 120", field, v)
 		}
 		return time.Duration(secs * float64(time.Second)), nil
 	}

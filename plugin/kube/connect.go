@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -163,6 +164,7 @@ func NewClient(cfg *rest.Config, opts ConnOptions) (*Client, error) {
 		// One limiter shared by the dynamic and discovery clients.
 		cfg.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(qps, burst)
 	}
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &retryTransport{next: rt} })
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", cfg.Host, err)

@@ -164,7 +164,11 @@ func finish(ctx context.Context, cx cloudify.Context, log *slog.Logger, red *red
 	}
 	msg := red.String(oneLine(err))
 	if errors.Is(err, cloudify.ErrProxyGone) {
-		return ExitCancelled // nobody is listening any more
+		// Nobody is listening any more: the line falls back to stderr, where
+		// the worker's log or a person running the process still sees why
+		// it stopped.
+		log.Warn(msg)
+		return ExitCancelled
 	}
 	if errors.Is(err, ErrCancelled) {
 		log.Warn(msg)

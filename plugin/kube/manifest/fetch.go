@@ -26,7 +26,7 @@ func fetch(ctx context.Context, client *http.Client, raw, sum string, maxBytes i
 	}
 	name := redactURL(u)
 	if u.Scheme != "https" {
-		return nil, name, errorf(name, "only https:// URLs are fetched (got %q)", u.Scheme)
+		return nil, name, errorf(name, "only https:// URLs are fetched (got %q); give an https:// url with its sha256", u.Scheme)
 	}
 	want, err := parseSHA256(sum)
 	if err != nil {

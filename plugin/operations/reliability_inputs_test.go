@@ -1,0 +1,311 @@
+package operations_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
+	"github.com/cloudify-chaos/chaosops/plugin/cmd/reliability/trial"
+	"github.com/cloudify-chaos/chaosops/plugin/operations"
+	chaosruntime "github.com/cloudify-chaos/chaosops/plugin/runtime"
+)
+
+// refusedKubeconfig points at a port where nothing listens: an operation
+// that gets as far as connecting fails with "connection refused", which
+// names no input. So every wrong input must be reported before connecting.
+const refusedKubeconfig = `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: not-used-123456}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`
+
+// wrongInputs is a wrong value for each input name that the type-based
+// guesses of wrongValue do not cover, with companion inputs that make the
+// value matter (e.g. value only counts with a mode that takes one).
+var wrongInputs = map[string]map[string]any{
+	"kubeconfig":         {"kubeconfig": "apiVersion: v1\nclusters: [unclosed"},
+	"host":               {"host": "ftp://10.0.0.1", "kubeconfig": nil},
+	"ssl_ca_cert":        {"ssl_ca_cert": "not a certificate", "host": "https://127.0.0.1:1", "kubeconfig": nil},
+	"api_options":        {"api_options": []any{"not", "a", "dict"}},
+	"manifest":           {"manifest": "kind: [unclosed"},
+	"namespace":          {"namespace": "Not_A_Namespace!"},
+	"selector":           {"selector": "=no-key"},
+	"mode":               {"mode": "sometimes"},
+	"value":              {"mode": "fixed-percent", "value": "lots"},
+	"target":             {"target": "Sideways"},
+	"method":             {"method": "FETCH"},
+	"delay":              {"delay": "2x"},
+	"code":               {"code": "many", "target": "Response"},
+	"safety_lever":       {"safety_lever": "onn"},
+	"chaos_namespace":    {"chaos_namespace": "Bad_Namespace!"},
+	"fail_on":            {"fail_on": []any{"sometimes"}},
+	"allowed_ports":      {"allowed_ports": []any{"http"}},
+	"role":               {"role": "admin"},
+	"outcome":            {"outcome": "maybe"},
+	"release":            {"release": "Bad_Release!"},
+	"chart":              {"chart": "charts/missing-0.1.0.tgz"},
+	"chart_sha256":       {"chart_sha256": "not-hex"},
+	"values_file":        {"values_file": "missing-values.yaml"},
+	"files":              {"files": []any{"missing.yaml"}, "manifest": nil},
+	"url":                {"url": "ftp://example.com/x.yaml", "sha256": strings.Repeat("a", 64), "manifest": nil},
+	"sha256":             {"url": "https://127.0.0.1:1/x.yaml", "sha256": "not-hex", "manifest": nil},
+	"module":             {"module": "missing-module"},
+	"terraform_binary":   {"terraform_binary": "/nonexistent/terraform"},
+	"workdir":            {"workdir": "relative/dir"},
+	"probe_url":          {"probe_url": "ftp://example.com"},
+	"probe_method":       {"probe_method": "FETCH", "probe_url": "http://127.0.0.1:1/"},
+	"probe_expect":       {"probe_expect": "sometimes", "probe_url": "http://127.0.0.1:1/"},
+	"promql_comparator":  {"promql_comparator": "=~", "promql": "up"},
+	"promql_expect":      {"promql_expect": "sometimes", "promql": "up"},
+	"prometheus_url":     {"prometheus_url": "ftp://example.com", "promql": "up"},
+	"prometheus_ca_cert": {"prometheus_ca_cert": "not a certificate", "prometheus_url": "https://127.0.0.1:1", "promql": "up"},
+	"grafana_url":        {"grafana_url": "ftp://example.com"},
+	"grafana_ca_cert":    {"grafana_ca_cert": "not a certificate", "grafana_url": "https://127.0.0.1:1"},
+	"probes":             {"probes": "[unclosed"},
+	"promql":             {"promql": "sum(("},
+	"report_dir":         {"report_dir": "relative/reports"},
+	"module_files":       {"module_files": "[unclosed", "module": "basic"},
+}
+
+// freeInputs accept any value, so no value is wrong before the remote side
+// judges it.
+var freeInputs = map[string]string{
+	"token":                 "any string is a token; only the API server can refuse it",
+	"path":                  "HTTPChaos matches any path pattern",
+	"run_id":                "any text selects runs; it is turned into a label value",
+	"echo":                  "the self-test echoes any value",
+	"cleanup_marker":        "any path; the self-test writes it on cancel",
+	"version":               "compared with the chart's version as text",
+	"prometheus_token":      "any string is a token",
+	"grafana_token":         "any string is a token",
+	"grafana_dashboard_uid": "any text; Grafana judges it",
+}
+
+// knownGaps are findings of this test that wait for a fix in a file of
+// another owner ("op/input", or "*/input" for every operation): the case
+// is skipped with the finding while it still fails, and fails once fixed,
+// so the entry is removed then.
+var knownGaps = map[string]string{
+	"*/namespace":                        "namespace names are not checked (DNS-1123 label) before connecting; the API server's error names the object, not the input (operations adapters)",
+	"chaos_actions.run_http_chaos/mode":  "the chaos adapter connects before chaos.Run validates the object (operations/chaos.go: validate and check guardrails before connect)",
+	"chaos_actions.preflight/mode":       "as chaos_actions.run_http_chaos/mode",
+	"chaos_actions.run_http_chaos/value": "as chaos_actions.run_http_chaos/mode",
+	"chaos_actions.preflight/value":      "as chaos_actions.run_http_chaos/mode",
+	"*/safety_lever":                     "checked by the guardrails after connecting (operations/chaos.go); its value is now fail-safe (chaos/guard.go)",
+	"*/chaos_namespace":                  "not checked as a namespace name before connecting (operations/chaos.go)",
+	"*/fail_on":                          "verdict names in fail_on are not checked: a typo silently never matches (operations/chaos.go)",
+	"chaos_actions.dashboard_token/role": "the role is checked by chaos.DashboardToken after connecting (operations/chaos.go)",
+	"*/probe_url":                        "probe inputs are checked after connecting (operations/chaos.go, plugin/probe)",
+	"*/probe_method":                     "as probe_url",
+	"*/probe_expect":                     "as probe_url",
+	"*/promql":                           "as probe_url",
+	"*/promql_comparator":                "as probe_url",
+	"*/promql_expect":                    "as probe_url",
+	"*/prometheus_url":                   "as probe_url",
+	"*/prometheus_ca_cert":               "as probe_url",
+	"*/grafana_url":                      "report inputs are checked after connecting (operations/chaos.go, plugin/report)",
+	"*/grafana_ca_cert":                  "as grafana_url",
+	"*/report_dir":                       "a relative report_dir is accepted after connecting; it lands in the operation's temporary cwd (operations/chaos.go)",
+	"*/release":                          "the release name is checked by helm.Install after connecting (operations/helm.go)",
+	"helm.install/chart_sha256":          "chart_sha256 is checked after connecting (operations/helm.go)",
+	"terraform.destroy/keep_workdir":     "keep_workdir is read after terraform destroy ran (operations/terraform.go: read it with the other inputs)",
+	"*/workdir":                          "a relative workdir is accepted: the state would land in the operation's temporary cwd and be lost (operations/terraform.go)",
+}
+
+// knownGap returns the finding recorded for op's input, if any.
+func knownGap(op, input string) (string, bool) {
+	if g, ok := knownGaps[op+"/"+input]; ok {
+		return g, true
+	}
+	g, ok := knownGaps["*/"+input]
+	return g, ok
+}
+
+// wrongValue guesses a wrong value from the input's documented default or
+// description: a bool, a duration, a number, a dict or a list.
+func wrongValue(in chaosruntime.Input) (map[string]any, bool) {
+	if w, ok := wrongInputs[in.Name]; ok {
+		return w, true
+	}
+	desc := strings.ToLower(in.Description)
+	switch d := in.Default; {
+	case d == "true" || d == "false":
+		return map[string]any{in.Name: "maybe"}, true
+	case isDuration(d):
+		return map[string]any{in.Name: "2x"}, true
+	case isNumber(d):
+		return map[string]any{in.Name: "many"}, true
+	case strings.HasPrefix(desc, "dict"):
+		return map[string]any{in.Name: []any{"not", "a", "dict"}}, true
+	case strings.HasPrefix(desc, "list"):
+		return map[string]any{in.Name: "[unclosed"}, true
+	}
+	return nil, false
+}
+
+func isDuration(s string) bool {
+	_, err := time.ParseDuration(s)
+	return err == nil && s != "0"
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}
+
+// baseInputs are valid inputs for each family of operations, with the
+// connection pointing where nothing answers.
+func baseInputs(op string) map[string]any {
+	_, file, _, _ := runtime.Caller(0)
+	repo := filepath.Join(filepath.Dir(file), "..", "..")
+	base := map[string]any{"kubeconfig": refusedKubeconfig}
+	switch {
+	case op == "chaos_actions.run":
+		base["manifest"] = httpChaosManifest("default", 30*time.Second, 0)
+	case strings.HasPrefix(op, "chaos_actions."):
+		base["namespace"], base["selector"], base["duration"] = "default", "app=demo", "30s"
+	case op == "kubernetes.apply":
+		base["manifest"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: default}\n"
+	case strings.HasPrefix(op, "helm."):
+		base["release"], base["namespace"] = "demo", "default"
+		base["chart"] = filepath.Join(repo, "plugin", "helm", "testdata", "demo")
+	case strings.HasPrefix(op, "terraform."):
+		base = map[string]any{"module": filepath.Join(repo, "plugin", "terraform", "testdata", "basic"), "terraform_binary": "/nonexistent/terraform"}
+	case strings.HasPrefix(op, "chaosops."):
+		base = map[string]any{}
+	}
+	return base
+}
+
+// baseProps are runtime properties that make op do its work: delete has
+// nothing to do (and connects to nothing) without an inventory.
+func baseProps(op string) map[string]any {
+	if op == "kubernetes.delete" {
+		return map[string]any{"kubernetes_inventory": map[string]any{"entries": []any{
+			map[string]any{"group": "", "version": "v1", "kind": "ConfigMap", "namespace": "default", "name": "a"},
+		}}}
+	}
+	return nil
+}
+
+// TestEveryInputWrongInTurn runs every registered operation once per input,
+// with that input wrong (wrong type or garbage) and the rest valid: each
+// run must fail without retry, before connecting to anything, with a
+// message that names the input.
+func TestEveryInputWrongInTurn(t *testing.T) {
+	reg := operations.Registry()
+	used := map[string]bool{}
+	for _, h := range reg.Handlers() {
+		for _, in := range h.Inputs {
+			used[in.Name] = true
+			if _, free := freeInputs[in.Name]; free {
+				continue
+			}
+			wrong, ok := wrongValue(in)
+			if !ok {
+				t.Errorf("%s: input %s has no wrong value in wrongInputs and none can be guessed from its default %q; add one, or list it in freeInputs with the reason", h.Name, in.Name, in.Default)
+				continue
+			}
+			t.Run(h.Name+"/"+in.Name, func(t *testing.T) {
+				t.Parallel()
+				inputs := baseInputs(h.Name)
+				for k, v := range wrong {
+					inputs[k] = v
+				}
+				if in.Name == "terraform_binary" {
+					inputs["terraform_binary"] = "/nonexistent/terraform"
+				}
+				res := runInProcess(t, h.Name, inputs, baseProps(h.Name))
+				var problem string
+				switch {
+				case res.Outcome != standin.Abort:
+					problem = fmt.Sprintf("outcome %s (%s), want a failure without retry", res.Outcome, res.Message)
+				case !strings.Contains(res.Message, in.Name):
+					problem = "the message does not name the input: " + res.Message
+				}
+				outcome := "failed naming the input"
+				gap, known := knownGap(h.Name, in.Name)
+				switch {
+				case problem != "" && known:
+					outcome = "known gap"
+					defer t.Skipf("known gap: %s (%s)", gap, problem)
+				case problem != "":
+					t.Errorf("%s=%v: %s", in.Name, wrong[in.Name], problem)
+				case known:
+					t.Errorf("%s=%v is handled now: remove it from knownGaps (%s)", in.Name, wrong[in.Name], gap)
+				}
+				trial.Record(t, trial.Outcome{Kind: "bad input: each input of each operation wrong in turn", Outcome: outcome})
+			})
+		}
+	}
+	for name := range wrongInputs {
+		if !used[name] {
+			t.Errorf("wrongInputs lists %s, which no operation has any more", name)
+		}
+	}
+	for key := range knownGaps {
+		if !used[key[strings.Index(key, "/")+1:]] {
+			t.Errorf("knownGaps lists %s, whose input no operation has any more", key)
+		}
+	}
+	for name := range freeInputs {
+		if !used[name] {
+			t.Errorf("freeInputs lists %s, which no operation has any more", name)
+		}
+	}
+}
+
+// runInProcess runs one operation in this process through the runtime and
+// the ctx proxy stand-in (no executable: the inputs are what is tested).
+func runInProcess(t *testing.T, op string, inputs, props map[string]any) *standin.Result {
+	t.Helper()
+	state := &standin.State{Operation: standin.Operation{Name: op}, Node: standin.Node{ID: "n"}, Instance: standin.Instance{ID: "n_1", RuntimeProperties: props},
+		DeploymentID: "dep", BlueprintID: "bp", ExecutionID: "exec"}
+	p, err := standin.NewProxy(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.ResourceDir = blueprintDir() // the terraform modules of plugin/terraform/testdata
+	encoded := map[string]string{"chaosops_timeout": "60s", "workdir": filepath.Join(t.TempDir(), "work")}
+	for k, v := range inputs {
+		if v == nil {
+			continue // a companion that removes a base input
+		}
+		s, err := cloudify.EncodeInput(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		encoded[k] = s
+	}
+	if _, ok := inputs["workdir"]; ok && inputs["workdir"] != nil {
+		encoded["workdir"], _ = cloudify.EncodeInput(inputs["workdir"])
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	code := chaosruntime.Execute(ctx, operations.Registry(), chaosruntime.Options{
+		Inputs: cloudify.MapInputs(encoded), SocketURL: p.URL(), Environ: []string{}, Stderr: io.Discard, Watchdog: time.Hour,
+	})
+	res := &standin.Result{ExitCode: code, Calls: p.Calls(), Logs: p.Logs()}
+	switch {
+	case len(called(res, "retry_operation")) > 0:
+		res.Outcome, res.Message = standin.Retry, called(res, "retry_operation")[0]
+	case len(called(res, "abort_operation")) > 0:
+		res.Outcome, res.Message = standin.Abort, called(res, "abort_operation")[0]
+	case code == 0:
+		res.Outcome = standin.Success
+	default:
+		res.Outcome, res.Message = standin.Recoverable, fmt.Sprintf("exit %d", code)
+	}
+	return res
+}
