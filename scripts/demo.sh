@@ -242,7 +242,7 @@ main() {
 		# before the run (gate) and is expected to drop during the fault:
 		# aborted requests never reach the app.
 		probes="[{name: app-request-rate, kind: promql, phases: [before, during], during: deviate, interval: 2s,
-		  query: 'sum(rate(http_requests_total{path=\"/api/orders\"}[10s]))', comparator: '>', threshold: 5}]"
+		  query: 'sum(rate(http_requests_total{path=\"/api/orders\"}[5s]))', comparator: '>', threshold: 5}]"
 	fi
 	cat >"$DIR/params.yaml" <<-EOF
 		operation_kwargs:

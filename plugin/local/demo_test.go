@@ -20,7 +20,7 @@ import (
 // demoTimeout bounds the whole story with its short fault.
 const demoTimeout = 8 * time.Minute
 
-// TestDemo runs `make demo`'s script end to end with a short fault, on the
+// TestDemo runs `make demo`'s script end to end with a 15 s fault, on the
 // shared test control plane (not run in parallel with TestBundle: both
 // install kube-prometheus' fixture into the namespace monitoring), and
 // checks the verdict and the shape of the recorded traffic: near 100%
@@ -37,7 +37,7 @@ func TestDemo(t *testing.T) {
 	cmd := exec.CommandContext(ctx, filepath.Join(repoRoot(), "scripts", "demo.sh"))
 	cmd.Dir = repoRoot()
 	cmd.Env = append(os.Environ(),
-		"DEMO_DURATION=10s", "DEMO_DIR="+dir, "DEMO_PORT_BASE=28080", "DEMO_PROMETHEUS_PORT=29090",
+		"DEMO_DURATION=15s", "DEMO_DIR="+dir, "DEMO_PORT_BASE=28080", "DEMO_PROMETHEUS_PORT=29090",
 		"CHAOSOPS_BIN="+chaosbin.Path(t),
 	)
 	cluster := os.Getenv("CHAOSOPS_TESTENV_DIR")
