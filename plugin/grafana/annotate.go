@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cloudify-chaos/chaosops/plugin/redact"
 )
 
 // Tag marks every chaosops annotation; the shipped dashboard's
@@ -121,7 +123,7 @@ func validate(c Client, a Annotation) (runTag string, err error) {
 	var errs []error
 	u, perr := url.Parse(c.URL)
 	if c.URL == "" || perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("grafana url: %q is not an http(s) URL; give Grafana's base URL, e.g. https://grafana.example.com", redactURL(c.URL)))
+		errs = append(errs, fmt.Errorf("grafana url: %q is not an http(s) URL; give Grafana's base URL, e.g. https://grafana.example.com", redact.Password(c.URL, "(unparsable)")))
 	}
 	if c.Token == "" {
 		errs = append(errs, errors.New("grafana token: not set; create a Grafana service account token with role Editor"))
@@ -241,14 +243,6 @@ type scrubbed struct {
 
 func (e *scrubbed) Error() string { return e.msg }
 func (e *scrubbed) Unwrap() error { return e.err }
-
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable)"
-	}
-	return u.Redacted()
-}
 
 // httpClient returns c.HTTPClient, or a client that verifies TLS against
 // the system's CAs or CAFile.

@@ -128,7 +128,7 @@ func files(kind string, fs []*common.File) []*chartFile {
 // displayChart is the chart source without credentials in a URL.
 func displayChart(src string) string {
 	if strings.Contains(src, "://") {
-		return redactURL(src)
+		return redactURLString(src)
 	}
 	return src
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/launcher"
+	"github.com/cloudify-chaos/chaosops/plugin/redact"
 )
 
 const (
@@ -32,7 +33,7 @@ func fetchChart(ctx context.Context, rawURL, sum, cacheDir string, client *http.
 	if err != nil {
 		return "", invalidf("chart", "not a valid URL")
 	}
-	name := redactURL(rawURL)
+	name := redactURLString(rawURL)
 	if u.Scheme != "https" {
 		return "", invalidf("chart", "%s: only https:// URLs are fetched", name)
 	}
@@ -115,15 +116,11 @@ func download(ctx context.Context, client *http.Client, u *url.URL, name string,
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// redactURL drops user info, query and fragment, which may carry
-// credentials (signed URLs).
-func redactURL(raw string) string {
+// redactURLString is redact.URL for a raw chart URL.
+func redactURLString(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "chart URL"
 	}
-	c := *u
-	c.User = nil
-	c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = "", false, "", ""
-	return c.String()
+	return redact.URL(u)
 }

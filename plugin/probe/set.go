@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cloudify-chaos/chaosops/plugin/redact"
 )
 
 // DefaultSettle is how long after-phase probes may take to pass again.
@@ -117,7 +119,7 @@ func (s *Set) Start(ctx context.Context) {
 	for _, p := range s.probes {
 		if p.http != nil {
 			p.http.load.start(ctx)
-			s.log.Info(fmt.Sprintf("probe %s: sending %v requests/s to %s", p.spec.Name, p.spec.RPS, redactURL(p.spec.URL)))
+			s.log.Info(fmt.Sprintf("probe %s: sending %v requests/s to %s", p.spec.Name, p.spec.RPS, redact.Password(p.spec.URL, "(invalid URL)")))
 		}
 	}
 }

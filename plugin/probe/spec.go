@@ -262,12 +262,3 @@ func (s *Spec) tlsConfig() (*tls.Config, error) {
 	cfg.RootCAs = pool
 	return cfg, nil
 }
-
-// redactURL hides a password in raw for logs.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(invalid URL)"
-	}
-	return u.Redacted()
-}

@@ -6,6 +6,7 @@ package redact
 import (
 	"context"
 	"log/slog"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -192,4 +193,23 @@ func SensitiveName(name string) bool {
 		}
 	}
 	return strings.HasSuffix(n, "_key") || n == "key"
+}
+
+// URL returns u for logs and errors without the parts that may carry
+// credentials: user info, query and fragment (signed download URLs).
+func URL(u *url.URL) string {
+	c := *u
+	c.User = nil
+	c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = "", false, "", ""
+	return c.String()
+}
+
+// Password returns raw with the password of its user info masked (query
+// kept); placeholder when raw does not parse.
+func Password(raw, placeholder string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return placeholder
+	}
+	return u.Redacted()
 }

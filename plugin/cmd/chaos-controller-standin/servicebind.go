@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -97,7 +98,7 @@ func assign(pods []corev1.Pod, proxies []string) []binding {
 		}
 		free = append(free, p)
 	}
-	slices.SortFunc(free, func(a, b corev1.Pod) int { return compare(a.Name, b.Name) })
+	slices.SortFunc(free, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
 	var out []binding
 	for _, p := range free {
 		i := slices.IndexFunc(proxies, func(u string) bool { return !used[u] })
@@ -108,14 +109,4 @@ func assign(pods []corev1.Pod, proxies []string) []binding {
 		out = append(out, binding{p.Name, proxies[i]})
 	}
 	return out
-}
-
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/cloudify-chaos/chaosops/plugin/redact"
 )
 
 // fetchTimeout bounds a download with the default HTTP client.
@@ -24,7 +26,7 @@ func fetch(ctx context.Context, client *http.Client, raw, sum string, maxBytes i
 	if err != nil {
 		return nil, "url", errorf("url", "not a valid URL")
 	}
-	name := redactURL(u)
+	name := redact.URL(u)
 	if u.Scheme != "https" {
 		return nil, name, errorf(name, "only https:// URLs are fetched (got %q); give an https:// url with its sha256", u.Scheme)
 	}
@@ -79,14 +81,4 @@ func parseSHA256(s string) (string, error) {
 		return "", fmt.Errorf("sha256 must be 64 hex digits")
 	}
 	return s, nil
-}
-
-func redactURL(u *url.URL) string {
-	c := *u
-	c.User = nil
-	c.RawQuery = ""
-	c.ForceQuery = false
-	c.Fragment = ""
-	c.RawFragment = ""
-	return c.String()
 }
