@@ -10,6 +10,7 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/controllerstandin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
+	"github.com/cloudify-chaos/chaosops/plugin/report"
 )
 
 func demoApp(t *testing.T) string {
@@ -21,6 +22,7 @@ func demoApp(t *testing.T) string {
 }
 
 func TestChaosExitCodesFollowTheVerdict(t *testing.T) {
+	t.Setenv(report.RootEnv, t.TempDir()) // the runs' reports stay out of the source tree
 	kc := testenv.Kubeconfig(t)
 	ns := demoApp(t)
 	spec := filepath.Join(t.TempDir(), "failing.yaml")
