@@ -25,6 +25,13 @@ resource "azurerm_kubernetes_cluster" "this" {
     vm_size    = var.vm_size
     # Lets a change of vm_size rotate the pool instead of replacing the cluster.
     temporary_name_for_rotation = "rotation"
+
+    # AKS fills in max_surge when Terraform leaves it out, and every later
+    # plan would then show a change to take it away again
+    # (hashicorp/terraform-provider-azurerm#24020): declare it.
+    upgrade_settings {
+      max_surge = var.node_pool_max_surge
+    }
   }
 
   identity {

@@ -49,3 +49,20 @@ variable "tags" {
   description = "Tags put on the resource group and the cluster."
   default     = { "managed-by" = "chaosops" }
 }
+
+variable "node_pool_max_surge" {
+  type        = string
+  description = "How many extra nodes an upgrade of the default node pool may add at a time: a count (\"1\") or a percentage (\"10%\", AKS's own default)."
+  default     = "10%"
+
+  validation {
+    condition     = can(regex("^([1-9][0-9]*|[1-9][0-9]?%|100%)$", var.node_pool_max_surge))
+    error_message = "node_pool_max_surge: use a whole number of nodes such as 1, or a percentage from 1% to 100% such as 10%."
+  }
+}
+
+variable "resource_providers_to_register" {
+  type        = list(string)
+  description = "Azure resource providers the azurerm provider registers in addition to the set ARM_RESOURCE_PROVIDER_REGISTRATIONS names; [] registers nothing more (then register Microsoft.ContainerService beforehand: az provider register -n Microsoft.ContainerService)."
+  default     = ["Microsoft.ContainerService"]
+}
