@@ -110,7 +110,7 @@ func TestBundle(t *testing.T) {
 			"kube_prometheus_urls": []any{}, "kube_prometheus_files": []any{"fixture/main.yaml"},
 			"wait_timeout": "2m",
 		},
-		"python_prometheus_inputs": map[string]any{"image": "python-prometheus:test", "wait_timeout": "2m"},
+		"python_prometheus_inputs": map[string]any{"wait_timeout": "2m"}, // the default: stock Python, code from a ConfigMap
 		"chaos_mesh_inputs": map[string]any{
 			"namespace": chaosNS, "chart": filepath.Join(root, "examples", "local-demo", "chaos-mesh-standin-chart"),
 			"chart_sha256": "", "wait_timeout": "2m",
@@ -191,6 +191,62 @@ func TestBundle(t *testing.T) {
 		}
 		if diff := cmp.Diff(wantValues, cm.Data); diff != "" {
 			t.Errorf("values the chart saw (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("the app's pods run the ConfigMap's code on official images only", func(t *testing.T) {
+		dep, err := cs.AppsV1().Deployments(appNS).Get(ctx, "python-prometheus", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRunsConfigMapCode(t, dep.Spec.Template.Spec)
+		cm, err := cs.CoreV1().ConfigMaps(appNS).Get(ctx, appConfigMap, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range appFiles {
+			b, err := os.ReadFile(filepath.Join(exampleDir(), name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cm.Data[name] != string(b) {
+				t.Errorf("ConfigMap/%s/%s: %s differs from examples/python-prometheus/%s", appNS, appConfigMap, name, name)
+			}
+		}
+		// kwok marks the pods Running without running them: what they
+		// would run is checked on their specs (TestPythonPrometheusPodCommand
+		// runs it on the host).
+		pods, err := cs.CoreV1().Pods(appNS).List(ctx, metav1.ListOptions{LabelSelector: "app=python-prometheus"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		running := 0
+		for _, p := range pods.Items {
+			checkRunsConfigMapCode(t, p.Spec)
+			if p.Status.Phase == corev1.PodRunning {
+				running++
+			}
+		}
+		if running != 3 {
+			t.Errorf("%d Running pods of the app, want 3", running)
+		}
+		specs := map[string]corev1.PodSpec{}
+		all, err := cs.CoreV1().Pods(appNS).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range all.Items {
+			specs["Pod/"+p.Name] = p.Spec
+		}
+		deps, err := cs.AppsV1().Deployments(appNS).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range deps.Items {
+			specs["Deployment/"+d.Name] = d.Spec.Template.Spec
+		}
+		if n := checkOfficialImages(t, specs); n < 8 {
+			t.Errorf("only %d containers checked; want the Deployment's and its 3 pods' app and init containers", n)
 		}
 	})
 
