@@ -14,6 +14,9 @@
 # http://127.0.0.1:8080/metrics (scheme and path are kept).
 #
 # Environment (all optional):
+#   CHAOSOPS_PROMETHEUS_SCRAPE_CONFIGS  a YAML file holding the list of
+#                                scrape configs to use instead of TARGETs (e.g.
+#                                with relabel_configs); start then takes none
 #   CHAOSOPS_PROMETHEUS_PORT     listen port (39090)
 #   CHAOSOPS_PROMETHEUS_BIN      the binary (prometheus on PATH, else /usr/bin/prometheus)
 #   CHAOSOPS_PROMETHEUS_TIMEOUT  seconds to wait for /-/ready (30)
@@ -86,7 +89,13 @@ target_config() {
 cmd_start() {
 	local dir=$1 bin pid url deadline
 	shift
-	(($# > 0)) || die "start: give at least one TARGET to scrape"
+	local scrape=${CHAOSOPS_PROMETHEUS_SCRAPE_CONFIGS:-}
+	if [[ -n $scrape ]]; then
+		[[ -r $scrape ]] || die "CHAOSOPS_PROMETHEUS_SCRAPE_CONFIGS: cannot read $scrape"
+		(($# == 0)) || die "start: give TARGETs or CHAOSOPS_PROMETHEUS_SCRAPE_CONFIGS, not both"
+	else
+		(($# > 0)) || die "start: give at least one TARGET to scrape"
+	fi
 	bin=$(binary)
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
@@ -96,11 +105,16 @@ cmd_start() {
 	touch "$dir/$MARKER"
 	{
 		printf 'global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n'
-		printf 'scrape_configs:\n  - job_name: chaosops\n    static_configs:\n'
-		local t
-		for t in "$@"; do
-			target_config "$t"
-		done
+		if [[ -n $scrape ]]; then
+			printf 'scrape_configs:\n'
+			cat "$scrape"
+		else
+			printf 'scrape_configs:\n  - job_name: chaosops\n    static_configs:\n'
+			local t
+			for t in "$@"; do
+				target_config "$t"
+			done
+		fi
 	} >"$dir/prometheus.yml"
 
 	setsid "$bin" --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \

@@ -42,7 +42,7 @@ func TestBlueprintLint(t *testing.T) {
 		{"check is the same command", []string{"blueprint", "check", good + "/App"}, 0, []string{"App/blueprint.yaml: cloudify_dsl_1_4, 1 node"}, nil},
 		{"an unknown operation lists the registered ones", []string{"blueprint", "lint", filepath.Join(lintFixtures, "unknown-operation")}, 1, nil,
 			[]string{`unknown-operation/blueprint.yaml:8: operation cloudify.interfaces.lifecycle.create: "kubernetes.aply" is not an operation of bin/chaosops.sh (did you mean "kubernetes.apply"?`,
-				"chaosops.info, chaosops.selftest, helm.install, helm.uninstall, kubernetes.apply", "blueprint lint: 1 problem in 1 of 1 blueprints"}},
+				"chaosops.info, chaosops.selftest, grafana.install_dashboards, grafana.uninstall_dashboards, helm.install, helm.uninstall, kubernetes.apply", "blueprint lint: 1 problem in 1 of 1 blueprints"}},
 		{"an unknown input lists the inputs the operation reads", []string{"blueprint", "lint", filepath.Join(lintFixtures, "unknown-input")}, 1, nil,
 			[]string{`unknown-input/blueprint.yaml:8: operation chaos_actions.run_http_chaos: unknown input "durration" (did you mean "duration"?`, "allowed_namespaces"}},
 		{"every blueprint is reported, good and bad", []string{"blueprint", "lint", good + "/App", filepath.Join(lintFixtures, "yaml-syntax")}, 1,

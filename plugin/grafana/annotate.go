@@ -1,6 +1,9 @@
-// Package grafana posts chaos runs to Grafana as annotations, through
-// Grafana's HTTP API (/api/annotations), so dashboards show when a fault
-// was in place.
+// Package grafana connects chaosops to Grafana: it posts chaos runs as
+// annotations through Grafana's HTTP API (/api/annotations), so dashboards
+// show when a fault was in place, and it installs dashboards into a
+// Grafana without dashboard sidecar, such as kube-prometheus', by mounting
+// their ConfigMaps into Grafana's Deployment (InstallDashboards,
+// UninstallDashboards).
 package grafana
 
 import (

@@ -25,10 +25,14 @@ func manifests(t *testing.T) string {
 }
 
 // The demo app's metrics, and the labels a query may use: the app's own
-// and the namespace Prometheus adds to every scraped target.
+// and those kube-prometheus' Prometheus attaches to every target of a
+// ServiceMonitor endpoint (TestDashboardQueriesOnPrometheus checks them on
+// a real Prometheus).
 var (
-	demoMetrics = []string{"http_requests_total", "http_request_duration_seconds_bucket", "http_request_duration_seconds_sum", "http_request_duration_seconds_count"}
-	demoLabels  = []string{"path", "status", "method", "le", "namespace"}
+	demoMetrics  = []string{"http_requests_total", "http_request_duration_seconds_bucket", "http_request_duration_seconds_sum", "http_request_duration_seconds_count"}
+	appLabels    = []string{"path", "status", "method", "le"}
+	targetLabels = []string{"namespace", "service", "pod", "job", "endpoint", "container", "instance"}
+	demoLabels   = append(append([]string{}, appLabels...), targetLabels...)
 )
 
 var (
@@ -189,8 +193,10 @@ func labelsOf(expr string) []string {
 	return out
 }
 
-// configMap renders the ConfigMap that Grafana's dashboard sidecar loads
-// (label grafana_dashboard: "1") holding the dashboard JSON.
+// configMap renders the ConfigMap holding the dashboard JSON, which
+// InstallDashboards mounts into kube-prometheus' Grafana; its label
+// grafana_dashboard: "1" lets a Grafana with the dashboard sidecar (the
+// Helm chart's) load it too.
 func configMap(dashboardJSON []byte) []byte {
 	var b strings.Builder
 	b.WriteString("# Generated from chaosops-dashboard.json by `go test ./plugin/grafana -run TestDashboardConfigMap -update`; edit the JSON, not this file.\n")

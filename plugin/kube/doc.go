@@ -16,6 +16,9 @@
 //   - Delete deletes an inventory (or the objects of a source) in reverse tier
 //     order and waits until they are gone.
 //   - Diff shows what Apply would change, as a unified diff of YAML.
+//   - Patch applies partial objects to existing objects under a field
+//     manager of their own, so the fields other managers own stay; Unpatch
+//     releases those fields again.
 //
 // Results are typed (ChangeSet, Inventory, DiffResult) and rendered by the
 // caller. Every log line and error about an object begins with its Ref,

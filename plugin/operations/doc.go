@@ -21,5 +21,6 @@ func Registry() *runtime.Registry {
 	hs = append(hs, Kube()...)
 	hs = append(hs, Chaos()...)
 	hs = append(hs, Helm()...)
+	hs = append(hs, Grafana()...)
 	return runtime.NewRegistry(hs...)
 }

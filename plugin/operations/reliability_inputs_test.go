@@ -75,6 +75,10 @@ var wrongInputs = map[string]map[string]any{
 	"promql":             {"promql": "sum(("},
 	"report_dir":         {"report_dir": "relative/reports"},
 	"module_files":       {"module_files": "[unclosed", "module": "basic"},
+	"grafana_namespace":  {"grafana_namespace": "Monitoring!"},
+	"grafana_deployment": {"grafana_deployment": "Grafana_Main"},
+	"grafana_container":  {"grafana_container": "graf.ana"},
+	"dashboards_folder":  {"dashboards_folder": "grafana-dashboard-definitions/0"},
 }
 
 // freeInputs accept any value, so no value is wrong before the remote side
@@ -183,6 +187,8 @@ func baseInputs(op string) map[string]any {
 		base = map[string]any{"module": filepath.Join(repo, "plugin", "terraform", "testdata", "basic"), "terraform_binary": "/nonexistent/terraform"}
 	case strings.HasPrefix(op, "chaosops."):
 		base = map[string]any{}
+	case strings.HasPrefix(op, "grafana."):
+		base["manifest"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d, namespace: monitoring}\ndata: {d.json: '{}'}\n"
 	}
 	return base
 }
@@ -190,6 +196,11 @@ func baseInputs(op string) map[string]any {
 // baseProps are runtime properties that make op do its work: delete has
 // nothing to do (and connects to nothing) without an inventory.
 func baseProps(op string) map[string]any {
+	if op == "grafana.uninstall_dashboards" {
+		return map[string]any{"grafana_dashboards": map[string]any{"fieldManager": "chaosops-grafana-dashboards/dep", "grafana": map[string]any{"entries": []any{
+			map[string]any{"group": "apps", "version": "v1", "kind": "Deployment", "namespace": "monitoring", "name": "grafana"},
+		}}}}
+	}
 	if op == "kubernetes.delete" {
 		return map[string]any{"kubernetes_inventory": map[string]any{"entries": []any{
 			map[string]any{"group": "", "version": "v1", "kind": "ConfigMap", "namespace": "default", "name": "a"},

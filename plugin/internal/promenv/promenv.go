@@ -42,6 +42,25 @@ const startAttempts = 3
 // URL. Under -short the test is skipped; without the binary it fails.
 func Start(t testing.TB, targets ...string) string {
 	t.Helper()
+	return start(t, nil, targets)
+}
+
+// StartWithScrapeConfigs runs a Prometheus whose scrape_configs section is
+// scrapeConfigs, a YAML list (e.g. with relabel_configs), instead of one
+// job over plain targets; the global scrape interval is still 1 s. It
+// returns the URL; under -short the test is skipped.
+func StartWithScrapeConfigs(t testing.TB, scrapeConfigs string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "scrape_configs.yml")
+	if err := os.WriteFile(file, []byte(scrapeConfigs), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return start(t, []string{"CHAOSOPS_PROMETHEUS_SCRAPE_CONFIGS=" + file}, nil)
+}
+
+// start runs scripts/prometheus.sh start with env added to ours.
+func start(t testing.TB, env, targets []string) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: starts a real Prometheus (skipped under -short)")
 	}
@@ -63,7 +82,7 @@ func Start(t testing.TB, targets ...string) string {
 		}
 		ctx, cancel := context.WithTimeout(t.Context(), startTimeout)
 		cmd := exec.CommandContext(ctx, script, append([]string{"start", dir}, targets...)...)
-		cmd.Env = append(os.Environ(), "CHAOSOPS_PROMETHEUS_PORT="+strconv.Itoa(port), "CHAOSOPS_PROMETHEUS_BIN="+bin)
+		cmd.Env = append(append(os.Environ(), env...), "CHAOSOPS_PROMETHEUS_PORT="+strconv.Itoa(port), "CHAOSOPS_PROMETHEUS_BIN="+bin)
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
