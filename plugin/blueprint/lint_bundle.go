@@ -37,6 +37,10 @@ type OperationSpec struct {
 	// Resources marks the inputs whose values are paths inside the
 	// blueprint archive.
 	Resources map[string]Resource
+	// NameWith maps an input of Resources to another input that, when
+	// set, makes it a name rather than a path (helm.install's chart with
+	// chart_repo), so the archive is not searched for it.
+	NameWith map[string]string
 }
 
 // Resource says what an input that names archive content points at.

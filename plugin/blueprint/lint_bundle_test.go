@@ -29,6 +29,11 @@ var testCatalog = Catalog{
 			Defaults:  map[string]string{"module_files": "main.tf,variables.tf,outputs.tf,versions.tf"},
 			Resources: map[string]Resource{"module": ResourceTerraformModule},
 		},
+		"helm.install": {
+			Inputs:    []string{"chaosops_operation", "chaosops_timeout", "chart", "chart_repo", "version"},
+			Resources: map[string]Resource{"chart": ResourcePath},
+			NameWith:  map[string]string{"chart": "chart_repo"},
+		},
 		"chaos_actions.run_http_chaos": {
 			Inputs: []string{"chaosops_operation", "chaosops_timeout", "kubeconfig", "namespace", "selector", "port", "path", "duration"},
 		},
@@ -214,4 +219,43 @@ node_templates:
 			`A/blueprint.yaml:5: node_templates.env: blueprint "Elsewhere" is not a folder next to this one`,
 		})
 	})
+}
+
+func TestLintChartIsANameWithChartRepo(t *testing.T) {
+	for _, tc := range []struct {
+		name, repo string
+		want       []string
+	}{
+		{"with chart_repo, chart names a chart of the repository, not a file", "https://charts.example.com", nil},
+		{"without chart_repo, chart is a path the archive must hold", "", []string{
+			"blueprint.yaml:8: operation cloudify.interfaces.lifecycle.create (helm.install): input chart: chaos-mesh is not in the blueprint archive"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			bp := `tosca_definitions_version: cloudify_dsl_1_4
+imports: [cloudify/types/types.yaml]
+node_templates:
+  chaos_mesh:
+    type: cloudify.nodes.Root
+    interfaces:
+      cloudify.interfaces.lifecycle:
+        create:
+          implementation: bin/chaosops.sh
+          executor: central_deployment_agent
+          inputs:
+            chaosops_operation: helm.install
+            chart: chaos-mesh
+            chart_repo: "` + tc.repo + `"
+            version: 2.8.3
+`
+			if err := os.WriteFile(filepath.Join(dir, "blueprint.yaml"), []byte(bp), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := lintLines(t, LintOptions{Catalog: testCatalog}, dir)
+			for i := range tc.want {
+				tc.want[i] = filepath.Join(dir, tc.want[i])
+			}
+			checkPrefixes(t, got, tc.want)
+		})
+	}
 }

@@ -92,6 +92,11 @@ func (k *check) executableOperation(op *Operation, s Scope, props map[string]any
 		if !given || !ok || v == nil {
 			continue
 		}
+		if other, isName := spec.NameWith[in]; isName {
+			if ov, ok := k.static(op.Inputs[other], s); ok && ov != nil && ov != "" {
+				continue
+			}
+		}
 		switch kind {
 		case ResourceFiles:
 			for _, p := range splitList(v) {

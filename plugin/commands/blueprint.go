@@ -111,6 +111,10 @@ func lintCatalog() blueprint.Catalog {
 			if r, ok := archiveInputs[in.Name]; ok {
 				spec.Resources[in.Name] = r
 			}
+			if in.Name == "chart_repo" {
+				// With a chart repository, chart is the chart's name.
+				spec.NameWith = map[string]string{"chart": "chart_repo"}
+			}
 		}
 		cat.Operations[h.Name] = spec
 	}

@@ -24,18 +24,25 @@ func helmCommand() *cli.Command {
 				Name:      "install",
 				Usage:     "install CHART as RELEASE, upgrade it when the chart or values changed, or change nothing",
 				ArgsUsage: "RELEASE CHART",
-				Description: "CHART is a chart folder, a .tgz, or an https URL of a .tgz (with --sha256).\n" +
+				Description: "CHART is a chart folder, a .tgz, an https URL of a .tgz (with --sha256), or with --repo URL the chart's\n" +
+					"name in that Helm repository (with --version, as helm install --repo URL NAME --version V).\n" +
 					"Steps: read the values (--values files in order, then --set); read the chart (a URL is downloaded once and\n" +
-					"cached by its sha256, checked before reading); recover a release a killed run left pending (rolled back, or\n" +
-					"uninstalled when it never deployed); install, upgrade, or report it up to date; with --wait, wait for every\n" +
-					"resource. Prints the release status as JSON. Ctrl-C stops the wait: the revision is marked failed and the\n" +
-					"next run upgrades it.",
+					"cached by its sha256, checked before reading; with --repo, index.yaml is read and the archive must match the\n" +
+					"digest it lists; downloads are retried on network errors, 429 and 5xx); recover a release a killed run left\n" +
+					"pending (rolled back, or uninstalled when it never deployed); on install, create the chart's missing CRDs\n" +
+					"(existing ones are left as they are unless --force-conflicts; none with --skip-crds); install, upgrade, or\n" +
+					"report it up to date; with --wait, wait for every resource. Prints the release status as JSON. Ctrl-C stops\n" +
+					"a download or the wait: the revision is marked failed and the next run upgrades it.",
 				Flags: append(connFlags(), ns,
 					&cli.StringSliceFlag{Name: "values", Aliases: []string{"f"}, Usage: "YAML values file (repeatable; later ones override)"},
 					&cli.StringSliceFlag{Name: "set", Usage: "value as helm --set takes it: a.b=c, list={x,y} (repeatable; applied after --values)"},
-					&cli.StringFlag{Name: "sha256", Usage: "hex SHA-256 of the .tgz (required for a URL)"},
-					&cli.StringFlag{Name: "version", Usage: "the chart version expected"},
+					&cli.StringFlag{Name: "repo", Usage: "https URL of a Helm chart repository; CHART is then the chart's name (needs --version)"},
+					&cli.StringFlag{Name: "sha256", Usage: "hex SHA-256 of the .tgz (required for a URL; with --repo, must equal the index's digest)"},
+					&cli.StringFlag{Name: "version", Usage: "the chart version expected (with --repo: the exact version to install)"},
+					&cli.StringFlag{Name: "ca-file", Usage: "CA bundle (PEM file) trusted besides the system's roots for --repo and chart URLs"},
 					&cli.BoolFlag{Name: "create-namespace", Usage: "create the namespace when missing"},
+					&cli.BoolFlag{Name: "skip-crds", Usage: "create or change none of the chart's crds/ CRDs"},
+					&cli.BoolFlag{Name: "force-conflicts", Usage: "take over fields other field managers own (existing CRDs, the release's objects)"},
 					&cli.BoolFlag{Name: "wait", Usage: "wait until every resource is ready"},
 					&cli.DurationFlag{Name: "timeout", Value: helm.DefaultTimeout, Usage: "bound for each wait"},
 					&cli.StringFlag{Name: "cache-dir", Value: helm.DefaultCacheDir(), Usage: "where downloaded charts are kept by sha256"},
@@ -49,9 +56,13 @@ func helmCommand() *cli.Command {
 						return usageError{err}
 					}
 					r := helm.Release{
-						Name: c.Args().Get(0), Chart: c.Args().Get(1), ChartSHA256: c.String("sha256"), Version: c.String("version"),
-						Values: values, CreateNamespace: c.Bool("create-namespace"), Wait: c.Bool("wait"), Timeout: c.Duration("timeout"),
+						Name: c.Args().Get(0), Chart: c.Args().Get(1), ChartRepo: c.String("repo"), ChartSHA256: c.String("sha256"),
+						Version: c.String("version"), CACert: c.String("ca-file"), Values: values, CreateNamespace: c.Bool("create-namespace"),
+						SkipCRDs: c.Bool("skip-crds"), ForceConflicts: c.Bool("force-conflicts"), Wait: c.Bool("wait"), Timeout: c.Duration("timeout"),
 						CacheDir: c.String("cache-dir"),
+					}
+					if err := r.CheckSource(); err != nil {
+						return usageError{err}
 					}
 					cl, log, err := helmConnect(c)
 					if err != nil {

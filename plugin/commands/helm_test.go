@@ -2,13 +2,23 @@ package commands_test
 
 import (
 	"encoding/json"
+	"encoding/pem"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+	repo "helm.sh/helm/v4/pkg/repo/v1"
+
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
+	"github.com/cloudify-chaos/chaosops/plugin/launcher"
 )
 
 func TestHelmCommands(t *testing.T) {
@@ -19,6 +29,7 @@ func TestHelmCommands(t *testing.T) {
 	if err := os.WriteFile(values, []byte("greeting: from-file\nreplicas: 2\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	repoURL, caFile := chartRepo(t, chart)
 	steps := []struct {
 		name string
 		args []string
@@ -43,6 +54,18 @@ func TestHelmCommands(t *testing.T) {
 		{"a --version the chart does not have is a usage error naming version", []string{"helm", "install", "demo", chart, "-n", ns, "--version", "9.9.9"}, 2,
 			[]string{"version: the chart chaosops-demo is version 0.1.0, not 9.9.9"}, nil},
 		{"install without CHART is a usage error", []string{"helm", "install", "demo", "-n", ns}, 2, []string{"give RELEASE and CHART"}, nil},
+		{"install from --repo with --ca-file verifies the archive against the index", []string{"helm", "install", "fromrepo", "chaosops-demo",
+			"-n", ns, "--repo", repoURL, "--version", "0.1.0", "--ca-file", caFile}, 0,
+			[]string{"helm release " + ns + "/fromrepo: installing chart chaosops-demo 0.1.0"},
+			map[string]any{"revision": 1.0, "status": "deployed", "chart": "chaosops-demo"}},
+		{"--repo without --version is a usage error naming version", []string{"helm", "install", "fromrepo", "chaosops-demo", "-n", ns, "--repo", repoURL}, 2,
+			[]string{"version: is required with chart_repo"}, nil},
+		{"an http --repo is a usage error naming chart_repo", []string{"helm", "install", "fromrepo", "chaosops-demo", "-n", ns,
+			"--repo", "http://charts.example.invalid", "--version", "0.1.0"}, 2, []string{"chart_repo: http://charts.example.invalid is not an https:// URL"}, nil},
+		{"a repository whose CA is not given is refused naming its certificate", []string{"helm", "install", "fromrepo2", "chaosops-demo",
+			"-n", ns, "--repo", repoURL, "--version", "0.1.0"}, 2, []string{"chart_repo: " + repoURL + "/index.yaml: tls: failed to verify certificate"}, nil},
+		{"uninstall removes the release installed from the repository", []string{"helm", "uninstall", "fromrepo", "-n", ns}, 0,
+			[]string{"helm release " + ns + "/fromrepo: uninstalled"}, map[string]any{"status": "uninstalled"}},
 		{"uninstall removes the release", []string{"helm", "uninstall", "demo", "-n", ns}, 0,
 			[]string{"helm release " + ns + "/demo: uninstalled"}, map[string]any{"status": "uninstalled", "changed": true}},
 		{"status of an uninstalled release fails", []string{"helm", "status", "demo", "-n", ns}, 1, []string{"release not found"}, nil},
@@ -74,4 +97,41 @@ func TestHelmCommands(t *testing.T) {
 			}
 		})
 	}
+}
+
+// chartRepo serves chartDir packaged, with an index.yaml written by Helm's
+// repo package, from an HTTPS test server at /charts, and returns that URL
+// and the path of a PEM file of the server's certificate.
+func chartRepo(t *testing.T, chartDir string) (string, string) {
+	t.Helper()
+	ch, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	tgz, err := chartutil.Save(ch, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := launcher.FileSHA256(tgz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := repo.NewIndexFile()
+	if err := idx.MustAdd(ch.Metadata, filepath.Base(tgz), "", sum); err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.WriteFile(filepath.Join(dir, "index.yaml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.StripPrefix("/charts/", http.FileServer(http.Dir(dir))))
+	// The untrusted-certificate step makes the server log a handshake error.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return srv.URL + "/charts", caFile
 }

@@ -18,20 +18,26 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/launcher"
 )
 
-// loadChart reads r.Chart (directory, .tgz or https URL), checking the
-// sha256 before reading and the version after.
+// loadChart reads r.Chart (directory, .tgz, https URL, or a name in
+// r.ChartRepo), checking the sha256 before reading and the version after.
 func loadChart(ctx context.Context, r Release) (*chart.Chart, error) {
 	src := strings.TrimSpace(r.Chart)
 	var path string
 	switch {
+	case r.ChartRepo != "":
+		p, err := fetchFromRepo(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		path = p
 	case strings.HasPrefix(src, "https://") || strings.HasPrefix(src, "http://"):
-		p, err := fetchChart(ctx, src, r.ChartSHA256, r.CacheDir, r.HTTPClient)
+		p, err := fetchChart(ctx, src, r.ChartSHA256, r.CacheDir, r.Download)
 		if err != nil {
 			return nil, err
 		}
 		path = p
 	case strings.Contains(src, "://"):
-		return nil, invalidf("chart", "%s: only local paths and https:// URLs are supported (no oci:// or chart repositories); give the https URL of the packaged chart with chart_sha256", src)
+		return nil, invalidf("chart", "%s: only local paths, https:// URLs and chart repositories are supported (no oci://); give the https URL of the packaged chart with chart_sha256, or chart_repo with the chart's name and version", displayChart(src))
 	default:
 		st, err := os.Stat(src)
 		if err != nil {

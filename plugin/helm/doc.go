@@ -11,8 +11,13 @@
 //
 // Releases are stored as Secrets in their namespace (Helm's default driver),
 // so the helm CLI sees them and chaosops sees releases the helm CLI made.
-// Charts come from a local directory, a local .tgz, or an https URL whose
-// sha256 is required and checked before the chart is read; downloads are
-// cached by that sha256. Every log line and error about a release begins with
+// Charts come from a local directory, a local .tgz, an https URL whose
+// sha256 is required and checked before the chart is read, or a chart
+// repository (name and exact version looked up in its index.yaml, the
+// archive checked against the index's digest); downloads are bounded,
+// retried when the failure may pass (package download), and cached by
+// sha256. On install the chart's crds/ are applied by Helm 3's rule:
+// existing CRDs are left as they are unless ForceConflicts, none is touched
+// with SkipCRDs. Every log line and error about a release begins with
 // "helm release <namespace>/<name>".
 package helm

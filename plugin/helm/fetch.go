@@ -6,34 +6,31 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/download"
 	"github.com/cloudify-chaos/chaosops/plugin/launcher"
 	"github.com/cloudify-chaos/chaosops/plugin/redact"
 )
 
-const (
-	// MaxChartBytes bounds a downloaded chart archive. Charts are small
-	// (Chaos Mesh's is ~100 KB); Helm bounds the unpacked size itself.
-	MaxChartBytes = 20 << 20
-	// fetchTimeout bounds a download with the default HTTP client.
-	fetchTimeout = 2 * time.Minute
-)
+// MaxChartBytes bounds a downloaded chart archive. Charts are small (Chaos
+// Mesh's is ~100 KB); Helm bounds the unpacked size itself.
+const MaxChartBytes = 20 << 20
+
+// mirrorURLFix is the way out when a chart URL cannot be downloaded.
+const mirrorURLFix = "mirror the .tgz and give it as chart (a file of the blueprint or an absolute path on the manager) with its chart_sha256"
 
 // fetchChart returns the path of the chart at rawURL in cacheDir,
 // downloading it on a cache miss. The sha256 is required, and a download
 // that does not match it is never stored or read.
-func fetchChart(ctx context.Context, rawURL, sum, cacheDir string, client *http.Client) (string, error) {
+func fetchChart(ctx context.Context, rawURL, sum, cacheDir string, dl download.Options) (string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return "", invalidf("chart", "not a valid URL")
 	}
-	name := redactURLString(rawURL)
+	name := redact.URL(u)
 	if u.Scheme != "https" {
 		return "", invalidf("chart", "%s: only https:// URLs are fetched", name)
 	}
@@ -44,9 +41,27 @@ func fetchChart(ctx context.Context, rawURL, sum, cacheDir string, client *http.
 	if err != nil {
 		return "", err
 	}
+	return fetchArchive(ctx, u, want, cacheDir, dl, mirrorURLFix, func(got string) error {
+		return invalidf("chart_sha256", "%s has sha256 %s, expected %s; nothing was installed", name, got, want)
+	})
+}
+
+// fetchArchive returns the path in cacheDir of the archive whose sha256 is
+// want, downloading it from u on a cache miss. A download of another digest
+// is never stored; mismatch makes its error.
+func fetchArchive(ctx context.Context, u *url.URL, want, cacheDir string, dl download.Options, fix string, mismatch func(got string) error) (string, error) {
 	path := filepath.Join(cacheDir, want+".tgz")
 	if got, err := launcher.FileSHA256(path); err == nil && got == want {
 		return path, nil
+	}
+	dl.MaxBytes = MaxChartBytes
+	data, err := download.Get(ctx, u, dl)
+	if err != nil {
+		return "", downloadError(err, "chart", fix)
+	}
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); got != want {
+		return "", mismatch(got)
 	}
 	if err := os.MkdirAll(cacheDir, 0o700); err != nil {
 		return "", fmt.Errorf("chart cache %s: %w", cacheDir, err)
@@ -57,12 +72,8 @@ func fetchChart(ctx context.Context, rawURL, sum, cacheDir string, client *http.
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	got, err := download(ctx, client, u, name, tmp)
-	if err != nil {
-		return "", err
-	}
-	if got != want {
-		return "", invalidf("chart_sha256", "%s has sha256 %s, expected %s; nothing was installed", name, got, want)
+	if _, err := tmp.Write(data); err != nil {
+		return "", fmt.Errorf("chart cache %s: %w", cacheDir, err)
 	}
 	if err := tmp.Close(); err != nil {
 		return "", fmt.Errorf("chart cache %s: %w", cacheDir, err)
@@ -73,47 +84,19 @@ func fetchChart(ctx context.Context, rawURL, sum, cacheDir string, client *http.
 	return path, nil
 }
 
-// download writes the body at u to w, at most MaxChartBytes, and returns
-// its sha256.
-func download(ctx context.Context, client *http.Client, u *url.URL, name string, w io.Writer) (string, error) {
-	if client == nil {
-		client = &http.Client{Timeout: fetchTimeout}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return "", invalidf("chart", "%s: %v", name, err)
-	}
-	resp, err := client.Do(req)
-	if err != nil && ctx.Err() != nil {
-		return "", fmt.Errorf("chart %s: download interrupted: %w", name, context.Cause(ctx))
-	}
-	if err != nil {
-		// *url.Error repeats the full URL, which may carry credentials.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return "", &FetchError{URL: name, Err: err}
-	}
-	defer resp.Body.Close()
+// downloadError turns a failed download into ours, saying what to do: a
+// transient failure (network, 429, 5xx, after the retries) is a FetchError,
+// which a later run may get past; anything else is invalid input of field.
+// An interrupted download keeps its cause.
+func downloadError(err error, field, fix string) error {
+	var de *download.Error
 	switch {
-	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests:
-		return "", invalidf("chart", "%s: HTTP %s; check the URL", name, resp.Status)
-	case resp.StatusCode != http.StatusOK:
-		return "", &FetchError{URL: name, Err: fmt.Errorf("HTTP %s", resp.Status)}
+	case errors.As(err, &de) && de.Transient:
+		return &FetchError{URL: de.URL, Err: fmt.Errorf("%w; if it stays unreachable, %s", de.Err, fix)}
+	case errors.As(err, &de):
+		return invalidf(field, "%s: %v; check the URL (and chart_ca_cert for a private CA), or %s", de.URL, de.Err, fix)
 	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(resp.Body, MaxChartBytes+1))
-	if err != nil && ctx.Err() != nil {
-		return "", fmt.Errorf("chart %s: download interrupted: %w", name, context.Cause(ctx))
-	}
-	if err != nil {
-		return "", &FetchError{URL: name, Err: err}
-	}
-	if n > MaxChartBytes {
-		return "", invalidf("chart", "%s is larger than %d bytes; that is not a chart archive", name, MaxChartBytes)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return fmt.Errorf("chart %w", err)
 }
 
 // redactURLString is redact.URL for a raw chart URL.

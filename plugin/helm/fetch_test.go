@@ -10,6 +10,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/cloudify-chaos/chaosops/plugin/download"
 )
 
 // chartServer serves the packaged demo chart at /demo.tgz over HTTPS,
@@ -47,7 +50,8 @@ func TestInstallFromURL(t *testing.T) {
 	cache := t.TempDir()
 	release := func(url, sha string) Release {
 		r := c.release(nil)
-		r.Chart, r.ChartSHA256, r.CacheDir, r.HTTPClient = url, sha, cache, srv.Client()
+		r.Chart, r.ChartSHA256, r.CacheDir = url, sha, cache
+		r.Download = download.Options{Client: srv.Client(), Backoff: time.Millisecond}
 		return r
 	}
 

@@ -35,15 +35,18 @@ const (
 // values of r:
 //
 //  1. check the input and read the chart (for a URL: download, or take from
-//     the cache, and check the sha256 first); nothing is created before;
+//     the cache, and check the sha256 first; for a chart repository: read
+//     its index, and check the archive against the index's digest);
+//     nothing is created before;
 //  2. recover a release left pending or half uninstalled by a killed run;
-//  3. install when there is no release, change nothing when the newest
-//     revision is deployed from the same chart content and values (with Wait,
-//     wait for its resources again), upgrade otherwise.
+//  3. install when there is no release (first the chart's CRDs, see
+//     applyCRDs), change nothing when the newest revision is deployed from
+//     the same chart content and values (with Wait, wait for its resources
+//     again), upgrade otherwise.
 //
-// Cancelling ctx stops the wait at once; Helm marks the revision failed, and
-// the next Install upgrades it. The returned Status is set also on failure
-// when a revision was written.
+// Cancelling ctx stops a download or the wait at once; Helm marks the
+// revision failed, and the next Install upgrades it. The returned Status is
+// set also on failure when a revision was written.
 func Install(ctx context.Context, cfg *rest.Config, r Release, log *slog.Logger) (*Status, error) {
 	if err := r.validate(); err != nil {
 		return nil, err
@@ -51,6 +54,9 @@ func Install(ctx context.Context, cfg *rest.Config, r Release, log *slog.Logger)
 	values, err := normalizeValues(r.Values)
 	if err != nil {
 		return nil, err
+	}
+	if r.Download.Log == nil {
+		r.Download.Log = log
 	}
 	ch, err := loadChart(ctx, r)
 	if err != nil {
@@ -79,6 +85,9 @@ func Install(ctx context.Context, cfg *rest.Config, r Release, log *slog.Logger)
 	switch {
 	case cur == nil:
 		s.log.Info(fmt.Sprintf("helm release %s: installing %s%s", rf, what, waitNote))
+		if err := s.applyCRDs(ctx, r, ch); err != nil {
+			return nil, err
+		}
 		rel, err = s.install(ctx, r, ch, values, digest)
 	case cur.Info.Status == rcommon.StatusDeployed && cur.Labels[digestLabel] == digest && valuesEqual(cur.Config, values):
 		s.log.Info(fmt.Sprintf("helm release %s: up to date at revision %d (%s)%s", rf, cur.Version, what, waitNote))
@@ -106,6 +115,8 @@ func (s *session) install(ctx context.Context, r Release, ch *chart.Chart, value
 	i.ReleaseName, i.Namespace, i.CreateNamespace = r.Name, r.Namespace, r.CreateNamespace
 	i.Timeout, i.WaitStrategy, i.WaitForJobs, i.WaitOptions = r.Timeout, strategy(r.Wait), r.Wait, waitOptions(ctx)
 	i.Labels = map[string]string{digestLabel: digest}
+	// applyCRDs has dealt with the chart's crds/ by our rules.
+	i.SkipCRDs, i.ForceConflicts = true, r.ForceConflicts
 	return asRelease(i.RunWithContext(ctx, ch, values))
 }
 
@@ -118,6 +129,7 @@ func (s *session) upgrade(ctx context.Context, r Release, ch *chart.Chart, value
 	u.ResetValues = true
 	u.MaxHistory = maxHistory
 	u.Labels = map[string]string{digestLabel: digest}
+	u.ForceConflicts = r.ForceConflicts
 	return asRelease(u.RunWithContext(ctx, r.Name, ch, values))
 }
 

@@ -1,7 +1,7 @@
 package helm
 
 import (
-	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +9,9 @@ import (
 
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 	release "helm.sh/helm/v4/pkg/release/v1"
+
+	"github.com/cloudify-chaos/chaosops/plugin/download"
+	"github.com/cloudify-chaos/chaosops/plugin/redact"
 )
 
 // DefaultTimeout bounds each wait (resources ready, hooks, deletion) when
@@ -22,18 +25,34 @@ type Release struct {
 	// Namespace holds the release's record and its namespaced resources.
 	Namespace string
 	// Chart is a chart directory, a packaged chart (.tgz) or an https URL of
-	// a packaged chart.
+	// a packaged chart; with ChartRepo, the chart's name in the repository.
 	Chart string
+	// ChartRepo is the https URL of a Helm chart repository (the folder
+	// holding index.yaml). With it Chart is a name and Version is required,
+	// as for `helm install --repo URL NAME --version V`: the archive the
+	// index lists for that version is downloaded and must match the index's
+	// digest.
+	ChartRepo string
 	// ChartSHA256 is the hex SHA-256 of the packaged chart: required for a
-	// URL, checked for a local .tgz when set, refused for a directory. It is
+	// URL, checked for a local .tgz or a ChartRepo archive when set (a pin
+	// stronger than the index's digest), refused for a directory. It is
 	// checked before the chart is read.
 	ChartSHA256 string
-	// Version, when set, must equal the chart's version.
+	// Version must equal the chart's version; with ChartRepo it is required
+	// and chooses the index entry.
 	Version string
 	// Values override the chart's values.yaml.
 	Values map[string]any
 	// CreateNamespace creates Namespace when it does not exist.
 	CreateNamespace bool
+	// SkipCRDs leaves the CRDs of the chart's crds/ folders alone on install
+	// (helm --skip-crds): none is created or changed.
+	SkipCRDs bool
+	// ForceConflicts makes server-side apply take over fields that another
+	// field manager owns (helm --force-conflicts): the existing CRDs of the
+	// chart's crds/ folders on install, and the release's objects. Without
+	// it existing CRDs are left as they are and only missing ones created.
+	ForceConflicts bool
 	// Wait waits until every resource is ready (kstatus rules) and Jobs are
 	// complete before the release counts as deployed.
 	Wait bool
@@ -41,9 +60,14 @@ type Release struct {
 	Timeout time.Duration
 	// CacheDir keeps downloaded charts by sha256; default DefaultCacheDir().
 	CacheDir string
-	// HTTPClient downloads URL charts; nil means a client with the system's
-	// trusted roots, TLS verified, and a 2 minute timeout.
-	HTTPClient *http.Client
+	// CACert is a CA bundle (PEM text or the path of a PEM file) trusted,
+	// besides the system's roots, for ChartRepo and chart URLs. Ignored when
+	// Download.Client is set.
+	CACert string
+	// Download bounds and retries the downloads of the index and the chart
+	// (see package download); zero fields take its defaults. Its MaxBytes is
+	// set per file (MaxChartBytes, MaxIndexBytes).
+	Download download.Options
 }
 
 // DefaultCacheDir is $CHAOSOPS_CACHE_DIR/charts, else the user's cache
@@ -61,11 +85,12 @@ func DefaultCacheDir() string {
 
 // validate checks the fields that need no cluster and fills defaults.
 func (r *Release) validate() error {
+	r.ChartRepo, r.Version = strings.TrimSpace(r.ChartRepo), strings.TrimSpace(r.Version)
 	if err := validateName(r.Name, r.Namespace); err != nil {
 		return err
 	}
-	if strings.TrimSpace(r.Chart) == "" {
-		return invalidf("chart", "is required: a chart directory, a .tgz file or an https URL with chart_sha256")
+	if err := r.CheckSource(); err != nil {
+		return err
 	}
 	if r.Timeout < 0 {
 		return invalidf("timeout", "must not be negative (got %s); e.g. 5m", r.Timeout)
@@ -75,6 +100,67 @@ func (r *Release) validate() error {
 	}
 	if r.CacheDir == "" {
 		r.CacheDir = DefaultCacheDir()
+	}
+	if r.Download.Client == nil {
+		c, err := download.NewClient(r.CACert)
+		if err != nil {
+			return invalidf("chart_ca_cert", "%v", err)
+		}
+		r.Download.Client = c
+	}
+	return nil
+}
+
+// CheckSource checks the fields that say where the chart comes from
+// (chart, chart_repo, version, chart_sha256, chart_ca_cert) without
+// reading or downloading anything, so that an adapter can refuse them
+// before it connects to a cluster. Install checks them too.
+func (r Release) CheckSource() error {
+	if r.ChartRepo != "" {
+		if err := r.validateRepo(); err != nil {
+			return err
+		}
+	}
+	if strings.TrimSpace(r.Chart) == "" {
+		return invalidf("chart", "is required: a chart directory, a .tgz file, an https URL with chart_sha256, or a chart name with chart_repo and version")
+	}
+	if r.ChartSHA256 != "" {
+		if _, err := parseSHA256(r.ChartSHA256); err != nil {
+			return err
+		}
+	}
+	if r.Download.Client == nil && r.CACert != "" {
+		if _, err := download.NewClient(r.CACert); err != nil {
+			return invalidf("chart_ca_cert", "%v", err)
+		}
+	}
+	return nil
+}
+
+// validateRepo checks the chart repository form, so that a wrong input
+// fails before the repository is contacted.
+func (r Release) validateRepo() error {
+	const want = "give the https URL of the chart repository (the folder holding index.yaml), e.g. https://charts.chaos-mesh.org"
+	u, err := url.Parse(strings.TrimSpace(r.ChartRepo))
+	if err != nil {
+		return invalidf("chart_repo", "is not a URL; %s", want)
+	}
+	if u.Scheme != "https" || u.Host == "" {
+		return invalidf("chart_repo", "%s is not an https:// URL; %s", redact.URL(u), want)
+	}
+	name := strings.TrimSpace(r.Chart)
+	switch {
+	case name == "":
+		return invalidf("chart", "is required with chart_repo: the chart's name in the repository, e.g. chaos-mesh")
+	case strings.ContainsAny(name, "/:") || strings.HasSuffix(name, ".tgz"):
+		return invalidf("chart", "with chart_repo, chart is the chart's name in the repository (e.g. chaos-mesh), not %s; drop chart_repo to install a path or URL", displayChart(name))
+	}
+	v := strings.TrimSpace(r.Version)
+	switch {
+	case v == "":
+		return invalidf("version", "is required with chart_repo: the exact chart version to install, e.g. 2.8.3 (the repository's index.yaml lists them)")
+	case strings.ContainsAny(v, "^~<>=!*|, ") || strings.ContainsAny(strings.SplitN(v, "-", 2)[0], "xX"):
+		return invalidf("version", "%q is a range; with chart_repo give the exact version to install, e.g. 2.8.3", v)
 	}
 	return nil
 }

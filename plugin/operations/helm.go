@@ -28,15 +28,21 @@ func Helm() []runtime.Handler {
 	return []runtime.Handler{
 		{
 			Name: "helm.install",
-			Summary: "Install a Helm chart with the Helm Go SDK, upgrade it when the chart or values changed, change nothing when they are the same; " +
+			Summary: "Install a Helm chart with the Helm Go SDK (from the blueprint, a path, an https URL, or a chart repository by name and version, " +
+				"verified against its index's digest), upgrade it when the chart or values changed, change nothing when they are the same; " +
+				"on install the chart's CRDs already in the cluster are left as they are unless force_conflicts; " +
 				"a release left pending by a killed run is recovered; release facts (no values) in runtime property helm_release.",
 			Inputs: append(in,
-				runtime.Input{Name: "chart", Description: "packaged chart (.tgz) inside the blueprint (fetched with download-resource), an absolute path on the manager (chart folder or .tgz), or an https URL of a .tgz with chart_sha256; default: node property chart"},
-				runtime.Input{Name: "chart_sha256", Description: "hex SHA-256 of the .tgz: required for a URL (checked before the chart is read; downloads are cached by it), checked for a .tgz when given"},
-				runtime.Input{Name: "version", Description: "the chart version expected; a chart of another version is refused"},
+				runtime.Input{Name: "chart", Description: "packaged chart (.tgz) inside the blueprint (fetched with download-resource), an absolute path on the manager (chart folder or .tgz), an https URL of a .tgz with chart_sha256, or with chart_repo the chart's name (e.g. chaos-mesh); default: node property chart"},
+				runtime.Input{Name: "chart_repo", Description: "https URL of a Helm chart repository (the folder holding index.yaml), as helm install --repo: chart is then the chart's name and version the exact version; index.yaml is read over verified TLS and the archive it lists must match the index's digest (cached by it); default: node property chart_repo"},
+				runtime.Input{Name: "chart_sha256", Description: "hex SHA-256 of the .tgz: required for a URL (checked before the chart is read; downloads are cached by it), checked for a .tgz when given, and with chart_repo a stronger pin that must equal the index's digest"},
+				runtime.Input{Name: "chart_ca_cert", Description: "CA bundle (PEM content, a file of the blueprint or an absolute path) trusted besides the system's roots for chart_repo and chart URLs, for a private repository; TLS is always verified; default: node property chart_ca_cert"},
+				runtime.Input{Name: "version", Description: "the chart version expected; a chart of another version is refused; required with chart_repo, where it picks the index entry"},
 				runtime.Input{Name: "values", Description: "dict of chart values (override values_file); default: node property values"},
 				runtime.Input{Name: "values_file", Description: "YAML values file inside the blueprint (download-resource) or an absolute path; values override it"},
 				runtime.Input{Name: "create_namespace", Default: "true", Description: "create namespace when missing"},
+				runtime.Input{Name: "skip_crds", Default: "false", Description: "as helm --skip-crds: create or change none of the CRDs in the chart's crds/ folders; default: node property skip_crds"},
+				runtime.Input{Name: "force_conflicts", Default: "false", Description: "as helm --force-conflicts: server-side apply takes over fields other field managers own, of the chart's existing CRDs and of the release's objects; without it CRDs already in the cluster are left as they are (Helm 3's rule, named in the event log) and only missing ones created; default: node property force_conflicts"},
 				runtime.Input{Name: "wait", Default: "true", Description: "wait until every resource is ready (rolled out, Jobs complete) before the release counts as deployed"},
 				runtime.Input{Name: "timeout", Default: "5m", Description: "bound for each wait (resources, hooks); a release still pending this long plus 1m after a killed run is recovered"},
 			),
@@ -79,13 +85,25 @@ func (p *helmParams) str(name string) string {
 	return s
 }
 
+// boolean is the input, else the node property, else def.
+func (p *helmParams) boolean(name string, def bool) (bool, error) {
+	if p.op.Inputs.Has(name) {
+		return p.op.Inputs.Bool(name, def)
+	}
+	if v, ok := p.props[name].(bool); ok {
+		return v, nil
+	}
+	return def, nil
+}
+
 func helmInstall(ctx context.Context, op *runtime.Op) error {
 	p, err := newHelmParams(ctx, op)
 	if err != nil {
 		return err
 	}
 	in := op.Inputs
-	r := helm.Release{Name: p.str("release"), Namespace: p.str("namespace"), ChartSHA256: p.str("chart_sha256"), Version: p.str("version")}
+	r := helm.Release{Name: p.str("release"), Namespace: p.str("namespace"), ChartRepo: p.str("chart_repo"),
+		ChartSHA256: p.str("chart_sha256"), Version: p.str("version")}
 	var errs []error
 	b := func(name string, def bool) bool {
 		v, err := in.Bool(name, def)
@@ -93,6 +111,12 @@ func helmInstall(ctx context.Context, op *runtime.Op) error {
 		return v
 	}
 	r.CreateNamespace, r.Wait = b("create_namespace", true), b("wait", true)
+	pb := func(name string) bool {
+		v, err := p.boolean(name, false)
+		errs = append(errs, err)
+		return v
+	}
+	r.SkipCRDs, r.ForceConflicts = pb("skip_crds"), pb("force_conflicts")
 	r.Timeout, err = in.Duration("timeout", helm.DefaultTimeout)
 	errs = append(errs, err)
 	values, err := in.Map("values")
@@ -109,8 +133,17 @@ func helmInstall(ctx context.Context, op *runtime.Op) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	if r.Chart, err = blueprintFile(ctx, op, "chart", p.str("chart"), tmp); err != nil {
+	if r.ChartRepo != "" {
+		r.Chart = p.str("chart") // a name in the repository
+	} else if r.Chart, err = blueprintFile(ctx, op, "chart", p.str("chart"), tmp); err != nil {
 		return err
+	}
+	if ca := p.str("chart_ca_cert"); ca != "" && !strings.Contains(ca, "-----BEGIN") {
+		if r.CACert, err = blueprintFile(ctx, op, "chart_ca_cert", ca, tmp); err != nil {
+			return err
+		}
+	} else {
+		r.CACert = ca
 	}
 	var files []string
 	if vf := p.str("values_file"); vf != "" {
@@ -121,6 +154,10 @@ func helmInstall(ctx context.Context, op *runtime.Op) error {
 		files = append(files, path)
 	}
 	if r.Values, err = helm.MergeValues(files, values, nil); err != nil {
+		return err
+	}
+	// Where the chart comes from is checked before connecting.
+	if err := r.CheckSource(); err != nil {
 		return err
 	}
 	c, err := connect(ctx, op)

@@ -2,8 +2,11 @@ package operations_test
 
 import (
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,9 +20,11 @@ import (
 
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
+	repo "helm.sh/helm/v4/pkg/repo/v1"
 
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
+	"github.com/cloudify-chaos/chaosops/plugin/launcher"
 )
 
 // helmBlueprint makes a blueprint folder holding the test chart of package
@@ -170,4 +175,95 @@ func TestHelmInstallAndUninstallOperations(t *testing.T) {
 			t.Fatalf("outcome %s: %s", res.Outcome, res.Message)
 		}
 	})
+}
+
+// chartRepo serves the test chart of package helm packaged, with an
+// index.yaml written by Helm's repo package, from an HTTPS test server at
+// /charts, and returns that URL and the server's certificate as PEM.
+func chartRepo(t *testing.T) (string, string) {
+	t.Helper()
+	ch, err := loader.Load(filepath.Join("..", "helm", "testdata", "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	tgz, err := chartutil.Save(ch, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := launcher.FileSHA256(tgz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := repo.NewIndexFile()
+	if err := idx.MustAdd(ch.Metadata, filepath.Base(tgz), "", sum); err != nil {
+		t.Fatal(err)
+	}
+	if err := idx.WriteFile(filepath.Join(dir, "index.yaml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(http.StripPrefix("/charts/", http.FileServer(http.Dir(dir))))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/charts", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+}
+
+func TestHelmInstallFromChartRepoOperation(t *testing.T) {
+	cfg := testenv.Config(t)
+	ns := testenv.Namespace(t, cfg)
+	kubeconfig, err := os.ReadFile(testenv.Kubeconfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repoURL, caPEM := chartRepo(t)
+	// The repository comes from node properties, as the blueprint's
+	// HelmRelease gives it; the inputs name the chart.
+	props := map[string]any{"chart_repo": repoURL, "chart_ca_cert": caPEM}
+	run := func(t *testing.T, inputs map[string]any) *standin.Result {
+		t.Helper()
+		state := &standin.State{Node: standin.Node{ID: "chaos_mesh", Properties: props}, Instance: standin.Instance{ID: "chaos_mesh_1"},
+			DeploymentID: "d", ExecutionID: "e"}
+		state.Operation.Name = "helm.install"
+		p, err := standin.NewProxy(state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.ResourceDir = t.TempDir()
+		inputs["kubeconfig"] = string(kubeconfig)
+		inputs["release"], inputs["namespace"], inputs["timeout"] = "fromrepo", ns, "60s"
+		res, err := p.Run(t.Context(), standin.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	t.Run("chart_repo and chart_ca_cert from node properties install the chart the index lists", func(t *testing.T) {
+		res := run(t, map[string]any{"chart": "chaosops-demo", "version": "0.1.0"})
+		if res.Outcome != standin.Success {
+			t.Fatalf("outcome %s: %s\n%s", res.Outcome, res.Message, chaosLogs(res))
+		}
+		if ret, _ := res.Returned.(map[string]any); ret["chart"] != "chaosops-demo" || ret["status"] != "deployed" {
+			t.Errorf("returned %v", res.Returned)
+		}
+		// Created, or left as it is when an earlier test made it.
+		if want := "CustomResourceDefinition/widgets.helmtest.chaosops.dev"; !strings.Contains(chaosLogs(res), want) {
+			t.Errorf("log lacks %q:\n%s", want, chaosLogs(res))
+		}
+	})
+	for _, tc := range []struct {
+		name   string
+		inputs map[string]any
+		want   string
+	}{
+		{"chart_repo without version fails without retry, naming version", map[string]any{"chart": "chaosops-demo"}, "version: is required with chart_repo"},
+		{"a version the index does not list fails naming the versions it has", map[string]any{"chart": "chaosops-demo", "version": "9.9.9"},
+			"version: 9.9.9 is not in " + repoURL + "/index.yaml for chart chaosops-demo; available: 0.1.0"},
+		{"a bad skip_crds fails naming it", map[string]any{"chart": "chaosops-demo", "version": "0.1.0", "skip_crds": "maybe"}, "skip_crds"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := run(t, tc.inputs)
+			if res.Outcome != standin.Abort || !strings.Contains(res.Message, tc.want) {
+				t.Fatalf("outcome %s: %s; want abort with %q", res.Outcome, res.Message, tc.want)
+			}
+		})
+	}
 }

@@ -55,6 +55,8 @@ var wrongInputs = map[string]map[string]any{
 	"release":            {"release": "Bad_Release!"},
 	"chart":              {"chart": "charts/missing-0.1.0.tgz"},
 	"chart_sha256":       {"chart_sha256": "not-hex"},
+	"chart_repo":         {"chart_repo": "http://charts.example.invalid/charts", "chart": "chaos-mesh", "version": "2.8.3"},
+	"chart_ca_cert":      {"chart_ca_cert": "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"},
 	"values_file":        {"values_file": "missing-values.yaml"},
 	"files":              {"files": []any{"missing.yaml"}, "manifest": nil},
 	"url":                {"url": "ftp://example.com/x.yaml", "sha256": strings.Repeat("a", 64), "manifest": nil},
@@ -121,7 +123,6 @@ var knownGaps = map[string]string{
 	"*/grafana_ca_cert":                  "as grafana_url",
 	"*/report_dir":                       "a relative report_dir is accepted after connecting; it lands in the operation's temporary cwd (operations/chaos.go)",
 	"*/release":                          "the release name is checked by helm.Install after connecting (operations/helm.go)",
-	"helm.install/chart_sha256":          "chart_sha256 is checked after connecting (operations/helm.go)",
 	"terraform.destroy/keep_workdir":     "keep_workdir is read after terraform destroy ran (operations/terraform.go: read it with the other inputs)",
 	"*/workdir":                          "a relative workdir is accepted: the state would land in the operation's temporary cwd and be lost (operations/terraform.go)",
 }

@@ -6,22 +6,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/download"
 	"github.com/cloudify-chaos/chaosops/plugin/redact"
 )
-
-// fetchTimeout bounds a download with the default HTTP client.
-const fetchTimeout = 2 * time.Minute
 
 // fetch downloads an https URL and checks its SHA-256. It returns the
 // content and the name to show for it: the URL without user info, query or
 // fragment, which may carry credentials (signed URLs).
-func fetch(ctx context.Context, client *http.Client, raw, sum string, maxBytes int64) ([]byte, string, error) {
+func fetch(ctx context.Context, raw, sum string, opts download.Options) ([]byte, string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, "url", errorf("url", "not a valid URL")
@@ -34,32 +29,15 @@ func fetch(ctx context.Context, client *http.Client, raw, sum string, maxBytes i
 	if err != nil {
 		return nil, name, errorf(name, "%w", err)
 	}
-	if client == nil {
-		client = &http.Client{Timeout: fetchTimeout}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, name, errorf(name, "%v", err)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		// *url.Error repeats the full URL; keep only its cause.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
+	data, err := download.Get(ctx, u, opts)
+	var de *download.Error
+	switch {
+	case errors.As(err, &de) && de.Transient:
+		return nil, name, errorf(name, "fetch: %w; if it stays unreachable, mirror the file into the blueprint and give it in files instead of url", de.Err)
+	case errors.As(err, &de):
+		return nil, name, errorf(name, "fetch: %w; check the url, or mirror the file into the blueprint and give it in files", de.Err)
+	case err != nil:
 		return nil, name, errorf(name, "fetch: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, name, errorf(name, "fetch: HTTP %s", resp.Status)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBytes+1))
-	if err != nil {
-		return nil, name, errorf(name, "fetch: %w", err)
-	}
-	if int64(len(data)) > maxBytes {
-		return nil, name, errorf(name, "fetch: content is more than the limit of %d bytes", maxBytes)
 	}
 	got := sha256.Sum256(data)
 	if hex.EncodeToString(got[:]) != want {

@@ -12,9 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cloudify-chaos/chaosops/plugin/download"
 )
 
 // summary is what tests compare about an object.
@@ -278,10 +282,20 @@ func TestLoadFromURL(t *testing.T) {
 	body := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: remote}\n"
 	sum := sha256.Sum256([]byte(body))
 	good := hex.EncodeToString(sum[:])
+	var flaky atomic.Int32
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/missing.yaml" {
+		switch r.URL.Path {
+		case "/missing.yaml":
 			http.NotFound(w, r)
 			return
+		case "/down.yaml":
+			http.Error(w, "maintenance", http.StatusServiceUnavailable)
+			return
+		case "/flaky.yaml":
+			if flaky.Add(1) <= 2 {
+				http.Error(w, "busy", http.StatusServiceUnavailable)
+				return
+			}
 		}
 		w.Write([]byte(body))
 	}))
@@ -289,7 +303,8 @@ func TestLoadFromURL(t *testing.T) {
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.StartTLS()
 	defer srv.Close()
-	trusted := Options{HTTPClient: srv.Client()}
+	// A short backoff keeps the retrying cases fast.
+	trusted := Options{Download: download.Options{Client: srv.Client(), Backoff: time.Millisecond}}
 
 	t.Run("a URL with a matching sha256 is loaded and named without its query", func(t *testing.T) {
 		objs, err := Load(t.Context(), []Source{{URL: srv.URL + "/app.yaml?token=s3cr3t", SHA256: "sha256:" + good}}, trusted)
@@ -311,8 +326,10 @@ func TestLoadFromURL(t *testing.T) {
 		{"a URL whose content does not match sha256 is refused", Source{URL: srv.URL + "/app.yaml", SHA256: strings.Repeat("0", 64)}, trusted, "sha256 mismatch"},
 		{"a plain http URL is refused", Source{URL: "http://example.com/app.yaml", SHA256: good}, trusted, `only https:// URLs are fetched`},
 		{"a server certificate that is not trusted fails", Source{URL: srv.URL + "/app.yaml", SHA256: good}, Options{}, "certificate"},
-		{"an HTTP error status is reported", Source{URL: srv.URL + "/missing.yaml", SHA256: good}, trusted, "HTTP 404"},
+		{"an HTTP error status is reported", Source{URL: srv.URL + "/missing.yaml", SHA256: good}, trusted, "HTTP 404 Not Found; check the url"},
 		{"credentials in the URL never appear in errors", Source{URL: "https://user:pw@127.0.0.1:1/x.yaml?sig=s3cr3t", SHA256: good}, trusted, "https://127.0.0.1:1/x.yaml: fetch:"},
+		{"a server that keeps failing is retried, then named with the fix", Source{URL: srv.URL + "/down.yaml?sig=s3cr3t", SHA256: good}, trusted,
+			srv.URL + "/down.yaml: fetch: HTTP 503 Service Unavailable (3 attempts); if it stays unreachable, mirror the file into the blueprint and give it in files"},
 	}
 	for _, tt := range errorCases {
 		t.Run(tt.name, func(t *testing.T) {
@@ -327,6 +344,15 @@ func TestLoadFromURL(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a server that answers 503 twice, then serves, is loaded", func(t *testing.T) {
+		objs, err := Load(t.Context(), []Source{{URL: srv.URL + "/flaky.yaml", SHA256: good}}, trusted)
+		if err != nil || len(objs) != 1 {
+			t.Fatalf("Load = %d objects, %v", len(objs), err)
+		}
+		if n := flaky.Load(); n != 3 {
+			t.Errorf("%d requests, want 3", n)
+		}
+	})
 	t.Run("a cancelled context stops the download", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()

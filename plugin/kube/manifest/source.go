@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/cloudify-chaos/chaosops/plugin/download"
 )
 
 // DefaultMaxBytes bounds the size of one file or download when
@@ -40,9 +41,11 @@ type Options struct {
 	// these values before parsing; a missing key is an error. When nil the
 	// text is parsed as is and "{{" has no special meaning.
 	Values map[string]any
-	// HTTPClient fetches URL sources. Nil means a client with the system's
-	// trusted roots, TLS verified, and a 2 minute timeout.
-	HTTPClient *http.Client
+	// Download fetches URL sources: TLS verified against the system's
+	// trusted roots unless Download.Client says otherwise, each attempt
+	// bounded, transient failures retried (see package download). Its
+	// MaxBytes is MaxBytes.
+	Download download.Options
 	// MaxBytes bounds the size of one file or download; default
 	// DefaultMaxBytes.
 	MaxBytes int64
@@ -115,7 +118,9 @@ func read(ctx context.Context, i int, src Source, opts Options) ([]file, error) 
 		}
 		return []file{{name: name, data: []byte(src.Inline)}}, nil
 	case src.URL != "":
-		data, name, err := fetch(ctx, opts.HTTPClient, src.URL, src.SHA256, opts.MaxBytes)
+		dl := opts.Download
+		dl.MaxBytes = opts.MaxBytes
+		data, name, err := fetch(ctx, src.URL, src.SHA256, dl)
 		if err != nil {
 			return nil, err
 		}
