@@ -213,7 +213,7 @@ main() {
 		prom_inputs='{}'
 	else
 		start_local
-		chaos_mesh_inputs="{namespace: chaos-demo-mesh, chart: '$ROOT/examples/local-demo/chaos-mesh-standin-chart', chart_sha256: '', wait_timeout: 2m}"
+		chaos_mesh_inputs="{namespace: chaos-demo-mesh, chart_repo: '', chart: '$ROOT/examples/local-demo/chaos-mesh-standin-chart', chart_sha256: '', wait_timeout: 2m}"
 		prom_inputs='{kube_prometheus_setup_urls: [], kube_prometheus_setup_files: [fixture/setup.yaml], kube_prometheus_urls: [], kube_prometheus_files: [fixture/main.yaml], wait_timeout: 2m}'
 	fi
 	tree

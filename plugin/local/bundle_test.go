@@ -112,7 +112,7 @@ func TestBundle(t *testing.T) {
 		},
 		"python_prometheus_inputs": map[string]any{"wait_timeout": "2m"}, // the default: stock Python, code from a ConfigMap
 		"chaos_mesh_inputs": map[string]any{
-			"namespace": chaosNS, "chart": filepath.Join(root, "examples", "local-demo", "chaos-mesh-standin-chart"),
+			"namespace": chaosNS, "chart_repo": "", "chart": filepath.Join(root, "examples", "local-demo", "chaos-mesh-standin-chart"),
 			"chart_sha256": "", "wait_timeout": "2m",
 		},
 	}

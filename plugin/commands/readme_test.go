@@ -1,0 +1,186 @@
+package commands_test
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cloudify-chaos/chaosops/plugin/blueprint"
+	"github.com/cloudify-chaos/chaosops/plugin/launcher"
+)
+
+var updateReadme = flag.Bool("update-readme", false, "rewrite README.md's blueprint sections from the blueprints")
+
+// bundleOrder is the order of the blueprint sections in README.md.
+var bundleOrder = []string{"AKS-Azure-TFM", "Prometheus-Operator", "Python-Prometheus", "Chaos-Mesh", "Chaos-Demo-Environment"}
+
+// TestReadmeDocumentsTheBundle keeps README.md's section of each bundled
+// blueprint (description, inputs with defaults, capabilities, workflows)
+// equal to the blueprint itself: inputs are the product's interface, and a
+// README that lags behind them misleads every user.
+// go test ./plugin/commands -run TestReadmeDocumentsTheBundle -update-readme
+// rewrites the sections.
+func TestReadmeDocumentsTheBundle(t *testing.T) {
+	path := filepath.Join(repoRoot(), "README.md")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	mains, _ := filepath.Glob(filepath.Join(repoRoot(), "blueprints", "*", "blueprint.yaml"))
+	var names []string
+	for _, m := range mains {
+		names = append(names, filepath.Base(filepath.Dir(m)))
+	}
+	sorted := append([]string{}, bundleOrder...)
+	sort.Strings(sorted)
+	if diff := cmp.Diff(sorted, names); diff != "" {
+		t.Fatalf("bundled blueprints changed; update bundleOrder (-want +got):\n%s", diff)
+	}
+	for _, name := range bundleOrder {
+		want := blueprintSection(loadBundled(t, name))
+		start, end, ok := readmeSection(readme, name)
+		if !ok {
+			t.Errorf("README.md has no section \"### %s\"", name)
+			continue
+		}
+		if *updateReadme {
+			readme = readme[:start] + want + readme[end:]
+			continue
+		}
+		if diff := cmp.Diff(want, readme[start:end]); diff != "" {
+			t.Errorf("README.md section %s is not what the blueprint says (-blueprint +README); run go test ./plugin/commands -run TestReadmeDocumentsTheBundle -update-readme:\n%s", name, diff)
+		}
+	}
+	if *updateReadme {
+		if err := os.WriteFile(path, []byte(readme), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// readmeSection finds the body of "### name": from after its heading line
+// to the next heading.
+func readmeSection(readme, name string) (start, end int, ok bool) {
+	heading := "\n### " + name + "\n"
+	i := strings.Index(readme, heading)
+	if i < 0 {
+		return 0, 0, false
+	}
+	start = i + len(heading)
+	next := regexp.MustCompile(`(?m)^#{2,3} `).FindStringIndex(readme[start:])
+	if next == nil {
+		return start, len(readme), true
+	}
+	return start, start + next[0], true
+}
+
+// blueprintSection renders a blueprint as its README section.
+func blueprintSection(bp *blueprint.Blueprint) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "\n%s\n\n| input | default | description |\n|---|---|---|\n", cell(bp.Description))
+	for _, n := range bp.InputOrder {
+		in := bp.Inputs[n]
+		fmt.Fprintf(&s, "| `%s` | %s | %s |\n", n, defaultCell(in), cell(in.Description))
+	}
+	if len(bp.CapabilityOrder) > 0 {
+		s.WriteString("\n| capability | value |\n|---|---|\n")
+		for _, n := range bp.CapabilityOrder {
+			fmt.Fprintf(&s, "| `%s` | %s |\n", n, cell(bp.Capabilities[n].Description))
+		}
+	}
+	var workflows []string
+	for n, w := range bp.Workflows {
+		if !w.Builtin {
+			workflows = append(workflows, n)
+		}
+	}
+	sort.SliceStable(workflows, func(i, j int) bool {
+		return bp.Workflows[workflows[i]].Pos.Line < bp.Workflows[workflows[j]].Pos.Line
+	})
+	if len(workflows) > 0 {
+		s.WriteString("\nWorkflows: `" + strings.Join(workflows, "`, `") + "`\n")
+	}
+	s.WriteString("\n")
+	return s.String()
+}
+
+// placeholder is <word> in a description, which Markdown would take for
+// HTML: it is written WORD instead.
+var placeholder = regexp.MustCompile(`<([a-z_-]+)>`)
+
+func cell(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	s = placeholder.ReplaceAllStringFunc(s, func(m string) string { return strings.ToUpper(m[1 : len(m)-1]) })
+	return strings.ReplaceAll(s, "|", `\|`)
+}
+
+func defaultCell(in *blueprint.Input) string {
+	if !in.HasDefault {
+		return "required"
+	}
+	switch v := in.Default.(type) {
+	case string:
+		if v == "" {
+			return "`\"\"`"
+		}
+		return "`" + v + "`"
+	case []any:
+		if len(v) > 3 {
+			return fmt.Sprintf("`list of %d`", len(v))
+		}
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = flow(x)
+		}
+		return "`[" + strings.Join(parts, ", ") + "]`"
+	}
+	return "`" + flow(in.Default) + "`"
+}
+
+// flow writes a value the way YAML's flow style would, close enough for a
+// table cell.
+func flow(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + ": " + flow(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = flow(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// loadBundled reads a blueprint of the bundle from the source tree, with
+// the files make bundle adds.
+func loadBundled(t *testing.T, name string) *blueprint.Blueprint {
+	t.Helper()
+	bp, err := blueprint.LoadWith(filepath.Join(repoRoot(), "blueprints", name, "blueprint.yaml"), blueprint.LoadOptions{Bundled: launcher.BundledFiles})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return bp
+}
