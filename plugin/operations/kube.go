@@ -180,7 +180,7 @@ func kubeApply(ctx context.Context, op *runtime.Op) error {
 	opts.DefaultNamespace = ns
 	objs, err := manifest.Load(ctx, srcs, manifest.Options{Values: values})
 	if err != nil {
-		return err
+		return classifyKube(err)
 	}
 	if opts.Inventory, err = storedInventory(ctx, op); err != nil {
 		return err
@@ -268,9 +268,12 @@ func kubeDelete(ctx context.Context, op *runtime.Op) error {
 // classifyKube turns transient API conditions into retries; bad input
 // and everything else fail without retry. Cancellation passes through.
 func classifyKube(err error) error {
+	var fe *manifest.FetchError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &fe):
+		return &runtime.RetryError{Reason: "a manifest download failed", After: 30 * time.Second, Err: err}
 	case kube.IsInvalid(err):
 		return err
 	case kube.IsNotReady(err):

@@ -1,8 +1,12 @@
 package operations_test
 
 import (
+	"encoding/pem"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -103,4 +107,47 @@ spec:
 			t.Errorf("inventory after delete: %v", inv)
 		}
 	})
+}
+
+// A manifest URL that stays unreachable (503 on every attempt) is a reason
+// to retry the operation later, not a failure: the next try may get it.
+func TestKubernetesApplyRetriesAnUnreachableURL(t *testing.T) {
+	cfg := testenv.Config(t)
+	kubeconfig, err := os.ReadFile(testenv.Kubeconfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	// The operation trusts the system roots only; SSL_CERT_FILE makes the
+	// test server's certificate one of them for this process.
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	state := &standin.State{Operation: standin.Operation{Name: "kubernetes.apply"}, Node: standin.Node{ID: "app"}, Instance: standin.Instance{ID: "app_1"}, DeploymentID: "d", ExecutionID: "e"}
+	p, err := standin.NewProxy(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := map[string]any{"kubeconfig": string(kubeconfig), "namespace": testenv.Namespace(t, cfg),
+		"url": srv.URL + "/release.yaml?sig=s3cr3t", "sha256": strings.Repeat("a", 64)}
+	res, err := p.Run(t.Context(), standin.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir(),
+		Env: append(os.Environ(), "SSL_CERT_FILE="+ca)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != standin.Retry {
+		t.Fatalf("outcome %s (%q), want retry", res.Outcome, res.Message)
+	}
+	for _, want := range []string{srv.URL + "/release.yaml", "503", "mirror the file into the blueprint"} {
+		if !strings.Contains(res.Message, want) {
+			t.Errorf("message %q does not say %q", res.Message, want)
+		}
+	}
+	if strings.Contains(res.Message, "s3cr3t") {
+		t.Errorf("message %q shows the URL's query", res.Message)
+	}
 }

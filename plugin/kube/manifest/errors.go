@@ -26,3 +26,19 @@ func (e *Error) Unwrap() error { return e.Err }
 func errorf(origin string, format string, args ...any) *Error {
 	return &Error{Origin: origin, Err: fmt.Errorf(format, args...)}
 }
+
+// FetchError is a url source whose download failed for a cause that may
+// pass (network, timeout, HTTP 408, 429 or 5xx) after every attempt: unlike
+// Error, a later retry of the operation may succeed.
+type FetchError struct {
+	// URL is the address without user info, query or fragment.
+	URL string
+	// Err is the cause, with the fix.
+	Err error
+}
+
+// Error returns "<url>: <cause>".
+func (e *FetchError) Error() string { return e.URL + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *FetchError) Unwrap() error { return e.Err }

@@ -33,7 +33,7 @@ func fetch(ctx context.Context, raw, sum string, opts download.Options) ([]byte,
 	var de *download.Error
 	switch {
 	case errors.As(err, &de) && de.Transient:
-		return nil, name, errorf(name, "fetch: %w; if it stays unreachable, mirror the file into the blueprint and give it in files instead of url", de.Err)
+		return nil, name, &FetchError{URL: name, Err: fmt.Errorf("fetch: %w; if it stays unreachable, mirror the file into the blueprint and give it in files instead of url", de.Err)}
 	case errors.As(err, &de):
 		return nil, name, errorf(name, "fetch: %w; check the url, or mirror the file into the blueprint and give it in files", de.Err)
 	case err != nil:
