@@ -16,6 +16,7 @@ import (
 
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 	"github.com/cloudify-chaos/chaosops/plugin/launcher"
 )
 
@@ -208,10 +209,7 @@ func runInfoThroughLauncher(t *testing.T, folder string) {
 // and that the test chart standing in for it says the same.
 func TestChaosMeshVersionIsStatedOnce(t *testing.T) {
 	root := repoRoot()
-	crds := filepath.Join(root, "..", "shared", "crds", "chaos-mesh-crd.yaml")
-	if d := os.Getenv("CHAOSOPS_SHARED_DIR"); d != "" {
-		crds = filepath.Join(d, "crds", "chaos-mesh-crd.yaml")
-	}
+	crds := filepath.Join(testenv.SharedDir(t), "crds", "chaos-mesh-crd.yaml")
 	f, err := os.Open(crds)
 	if err != nil {
 		t.Fatalf("the pinned Chaos Mesh CRDs: %v", err)

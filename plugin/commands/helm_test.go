@@ -2,23 +2,14 @@ package commands_test
 
 import (
 	"encoding/json"
-	"encoding/pem"
-	"io"
-	"log"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"helm.sh/helm/v4/pkg/chart/v2/loader"
-	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
-	repo "helm.sh/helm/v4/pkg/repo/v1"
-
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/helmrepo"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
-	"github.com/cloudify-chaos/chaosops/plugin/launcher"
 )
 
 func TestHelmCommands(t *testing.T) {
@@ -29,7 +20,11 @@ func TestHelmCommands(t *testing.T) {
 	if err := os.WriteFile(values, []byte("greeting: from-file\nreplicas: 2\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	repoURL, caFile := chartRepo(t, chart)
+	repoURL, caPEM := helmrepo.Serve(t, chart)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	steps := []struct {
 		name string
 		args []string
@@ -97,41 +92,4 @@ func TestHelmCommands(t *testing.T) {
 			}
 		})
 	}
-}
-
-// chartRepo serves chartDir packaged, with an index.yaml written by Helm's
-// repo package, from an HTTPS test server at /charts, and returns that URL
-// and the path of a PEM file of the server's certificate.
-func chartRepo(t *testing.T, chartDir string) (string, string) {
-	t.Helper()
-	ch, err := loader.Load(chartDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	tgz, err := chartutil.Save(ch, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := launcher.FileSHA256(tgz)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx := repo.NewIndexFile()
-	if err := idx.MustAdd(ch.Metadata, filepath.Base(tgz), "", sum); err != nil {
-		t.Fatal(err)
-	}
-	if err := idx.WriteFile(filepath.Join(dir, "index.yaml"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(http.StripPrefix("/charts/", http.FileServer(http.Dir(dir))))
-	// The untrusted-certificate step makes the server log a handshake error.
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return srv.URL + "/charts", caFile
 }

@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
+
+	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
@@ -32,31 +34,11 @@ var (
 	forcedCRD = "blockchaos.chaos-mesh.org"
 )
 
-// sharedDir is the directory holding crds/: $CHAOSOPS_SHARED_DIR, else
-// ../shared next to the repository root (as scripts/testenv.sh).
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("CHAOSOPS_SHARED_DIR"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; filepath.Dir(dir) != dir; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(dir), "shared")
-		}
-	}
-	t.Fatal("repository root not found")
-	return ""
-}
-
 // chaosMeshCRD returns the document of the pinned Chaos Mesh CRD file
 // whose metadata.name is name, byte for byte.
 func chaosMeshCRD(t testing.TB, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(sharedDir(t), "crds", "chaos-mesh-crd.yaml"))
+	b, err := os.ReadFile(filepath.Join(testenv.SharedDir(t), "crds", "chaos-mesh-crd.yaml"))
 	if err != nil {
 		t.Fatalf("pinned CRDs: %v (set CHAOSOPS_SHARED_DIR to the dir holding crds/)", err)
 	}

@@ -33,7 +33,7 @@ import (
 func BenchmarkApplyChaosMeshSet(b *testing.B) {
 	kubeconfig := testenv.Kubeconfig(b)
 	kubectl := findKubectl(b)
-	crdText, err := os.ReadFile(filepath.Join(sharedDir(b), "crds", "chaos-mesh-crd.yaml"))
+	crdText, err := os.ReadFile(filepath.Join(testenv.SharedDir(b), "crds", "chaos-mesh-crd.yaml"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -133,26 +131,6 @@ spec:
             properties:
               size: {type: integer}
 `, group), group
-}
-
-// sharedDir is the directory holding crds/: $CHAOSOPS_SHARED_DIR, else
-// ../shared next to the repository root.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("CHAOSOPS_SHARED_DIR"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; filepath.Dir(dir) != dir; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(dir), "shared")
-		}
-	}
-	t.Fatal("repository root not found")
-	return ""
 }
 
 // refs lists "Ref action" of a change set, for comparisons.

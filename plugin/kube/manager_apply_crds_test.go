@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -13,7 +14,7 @@ import (
 
 func TestApplyChaosMeshCRDsAndAnHTTPChaosInOneCall(t *testing.T) {
 	c := newCluster(t)
-	crdFile := filepath.Join(sharedDir(t), "crds", "chaos-mesh-crd.yaml")
+	crdFile := filepath.Join(testenv.SharedDir(t), "crds", "chaos-mesh-crd.yaml")
 	objs, err := manifest.Load(t.Context(), []manifest.Source{
 		{Path: crdFile},
 		{Name: "chaos.yaml", Inline: `apiVersion: chaos-mesh.org/v1alpha1

@@ -132,10 +132,12 @@ func (m *Manager) patchOne(ctx context.Context, it *item, opts PatchOptions) (*C
 		return nil, nil, it.fail("patch", err)
 	}
 	action := Configured
-	// A controller may write status between our read and the apply, so an
-	// equal resourceVersion is not the only sign of a no-op.
-	if out.GetResourceVersion() == live.GetResourceVersion() ||
-		(equalForDiff(live, out) && ownedFields(live, opts.FieldManager) == ownedFields(out, opts.FieldManager)) {
+	// A controller may write between our read and the apply (status, or the
+	// Deployment controller's revision annotation after a template change),
+	// so a changed resourceVersion does not prove that the patch changed
+	// anything. The API server writes nothing for a no-op apply, so our
+	// manager's entry, field set and time, is then as it was.
+	if out.GetResourceVersion() == live.GetResourceVersion() || sameApplyEntry(live, out, opts.FieldManager) {
 		action = Unchanged
 	}
 	e := it.entry(action, out)
@@ -260,15 +262,23 @@ func appliedBy(obj *unstructured.Unstructured, manager string) bool {
 	return false
 }
 
-// ownedFields returns the fields manager has applied to obj (outside
-// subresources), as the API server encodes them.
-func ownedFields(obj *unstructured.Unstructured, manager string) string {
+// sameApplyEntry reports whether manager's apply entry in managedFields
+// (its fields and the time they last changed) is the same in a and b.
+func sameApplyEntry(a, b *unstructured.Unstructured, manager string) bool {
+	ea, eb := applyEntry(a, manager), applyEntry(b, manager)
+	if ea == nil || eb == nil {
+		return false
+	}
+	return string(ea.FieldsV1.Raw) == string(eb.FieldsV1.Raw) && ea.Time.Equal(eb.Time)
+}
+
+func applyEntry(obj *unstructured.Unstructured, manager string) *metav1.ManagedFieldsEntry {
 	for _, mf := range obj.GetManagedFields() {
 		if mf.Manager == manager && mf.Operation == metav1.ManagedFieldsOperationApply && mf.Subresource == "" && mf.FieldsV1 != nil {
-			return string(mf.FieldsV1.Raw)
+			return &mf
 		}
 	}
-	return ""
+	return nil
 }
 
 // unsetHash removes the HashAnnotation that resolve set.

@@ -2,11 +2,8 @@ package operations_test
 
 import (
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"maps"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,11 +17,10 @@ import (
 
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
-	repo "helm.sh/helm/v4/pkg/repo/v1"
 
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/helmrepo"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
-	"github.com/cloudify-chaos/chaosops/plugin/launcher"
 )
 
 // helmBlueprint makes a blueprint folder holding the test chart of package
@@ -177,36 +173,6 @@ func TestHelmInstallAndUninstallOperations(t *testing.T) {
 	})
 }
 
-// chartRepo serves the test chart of package helm packaged, with an
-// index.yaml written by Helm's repo package, from an HTTPS test server at
-// /charts, and returns that URL and the server's certificate as PEM.
-func chartRepo(t *testing.T) (string, string) {
-	t.Helper()
-	ch, err := loader.Load(filepath.Join("..", "helm", "testdata", "demo"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	tgz, err := chartutil.Save(ch, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := launcher.FileSHA256(tgz)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx := repo.NewIndexFile()
-	if err := idx.MustAdd(ch.Metadata, filepath.Base(tgz), "", sum); err != nil {
-		t.Fatal(err)
-	}
-	if err := idx.WriteFile(filepath.Join(dir, "index.yaml"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewTLSServer(http.StripPrefix("/charts/", http.FileServer(http.Dir(dir))))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/charts", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
-}
-
 func TestHelmInstallFromChartRepoOperation(t *testing.T) {
 	cfg := testenv.Config(t)
 	ns := testenv.Namespace(t, cfg)
@@ -214,10 +180,10 @@ func TestHelmInstallFromChartRepoOperation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	repoURL, caPEM := chartRepo(t)
+	repoURL, caPEM := helmrepo.Serve(t, filepath.Join("..", "helm", "testdata", "demo"))
 	// The repository comes from node properties, as the blueprint's
 	// HelmRelease gives it; the inputs name the chart.
-	props := map[string]any{"chart_repo": repoURL, "chart_ca_cert": caPEM}
+	props := map[string]any{"chart_repo": repoURL, "chart_ca_cert": string(caPEM)}
 	run := func(t *testing.T, inputs map[string]any) *standin.Result {
 		t.Helper()
 		state := &standin.State{Node: standin.Node{ID: "chaos_mesh", Properties: props}, Instance: standin.Instance{ID: "chaos_mesh_1"},

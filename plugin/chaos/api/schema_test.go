@@ -11,6 +11,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
 // openAPISchema is the part of an OpenAPI v3 schema the comparison needs.
@@ -43,23 +45,7 @@ type crd struct {
 // $CHAOSOPS_SHARED_DIR/crds or <repo>/../shared/crds (as scripts/testenv.sh).
 func pinnedCRDs(t *testing.T) map[string]crd {
 	t.Helper()
-	dir := os.Getenv("CHAOSOPS_SHARED_DIR")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		root := wd
-		for ; ; root = filepath.Dir(root) {
-			if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-				break
-			}
-			if filepath.Dir(root) == root {
-				t.Fatalf("no go.mod above %s", wd)
-			}
-		}
-		dir = filepath.Join(root, "..", "shared")
-	}
+	dir := testenv.SharedDir(t)
 	path := filepath.Join(dir, "crds", "chaos-mesh-crd.yaml")
 	data, err := os.ReadFile(path)
 	if err != nil {
