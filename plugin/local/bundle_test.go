@@ -192,6 +192,21 @@ func TestBundle(t *testing.T) {
 		if diff := cmp.Diff(wantValues, cm.Data); diff != "" {
 			t.Errorf("values the chart saw (-want +got):\n%s", diff)
 		}
+		// kube-prometheus' Grafana loads dashboards only from ConfigMaps
+		// mounted under its provider's folder.
+		grafana, err := cs.AppsV1().Deployments("monitoring").Get(ctx, "grafana", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mounted := false
+		for _, c := range grafana.Spec.Template.Spec.Containers {
+			for _, m := range c.VolumeMounts {
+				mounted = mounted || c.Name == "grafana" && m.MountPath == "/grafana-dashboard-definitions/0/chaosops-dashboard"
+			}
+		}
+		if !mounted {
+			t.Errorf("Grafana's Deployment does not mount the chaosops dashboard: %+v", grafana.Spec.Template.Spec.Containers)
+		}
 	})
 
 	t.Run("the app's pods run the ConfigMap's code on official images only", func(t *testing.T) {
