@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # scripts/testenv.sh: a real, throwaway Kubernetes control plane for tests.
 #
-#   build   build the pinned binaries into a versioned cache dir (skipped when present)
+#   build   build the pinned binaries (Kubernetes, etcd, kwok and Chaos Mesh's
+#           controller-manager) into versioned cache dirs (skipped when present)
 #   start   build if needed, then start a fresh, empty cluster: etcd, kube-apiserver,
 #           kube-controller-manager, kube-scheduler, kwok with one Ready fake node,
-#           the pinned Chaos Mesh and ServiceMonitor CRDs; any previous instance is
-#           killed and its state removed first
+#           the Chaos Mesh and ServiceMonitor CRDs and Chaos Mesh's controller (the
+#           stand-in, or the real one with its webhooks: CHAOSOPS_TESTENV_CHAOS);
+#           any previous instance is killed and its state removed first
 #   stop    kill the processes of the running instance and remove its state dir
 #   env     print the exports that point kubectl and tests at the cluster
 #   status  exit 0 if the cluster is running and ready, 3 if it is not
@@ -18,6 +20,12 @@
 #   CHAOSOPS_TESTENV_ETCD_PORT      etcd client port (32379)
 #   CHAOSOPS_TESTENV_ETCD_PEER_PORT etcd peer port (32380)
 #   CHAOSOPS_TESTENV_TIMEOUT        seconds to wait for each readiness step (60)
+#   CHAOSOPS_TESTENV_CHAOS          standin: chaos-controller-standin drives chaos objects (default);
+#                                   real: Chaos Mesh's controller-manager with its webhooks, and
+#                                   the chaos-daemon stand-in if plugin/cmd/chaos-daemon-standin exists
+#   CHAOSOPS_TESTENV_DAEMON_PORT    real mode: chaos-daemon gRPC port (31767)
+#   CHAOSOPS_TESTENV_WEBHOOK_PORT   real mode: the controller's admission webhook port (39443)
+#   CHAOSOPS_TESTENV_CHAOS_METRICS_PORT real mode: the controller's metrics port (39080)
 #   CHAOSOPS_TESTENV_LOCKED=1       the caller already holds the flock on $CHAOSOPS_TESTENV_DIR.lock
 #                                   (plugin/internal/testenv does); start and stop otherwise take it
 #
@@ -27,6 +35,10 @@ set -euo pipefail
 readonly KUBE_VERSION=v1.37.2
 readonly ETCD_VERSION=v3.7.0
 readonly KWOK_VERSION=v0.8.0
+# Chaos Mesh's module has no /v2 path, so its releases are no module versions;
+# this is the newest the module proxy serves (release-2.8 line after v2.8.4, see
+# scripts/testenv/README.md). Keep it equal to scripts/testenv/chaos-mesh/go.mod.
+readonly CHAOS_MESH_VERSION=v0.9.1-0.20260902003049-47411975a8cb
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly REPO_ROOT
@@ -35,15 +47,25 @@ readonly CONFIG_DIR=$REPO_ROOT/scripts/testenv
 readonly SHARED_DIR=${CHAOSOPS_SHARED_DIR:-$REPO_ROOT/../shared}
 readonly CACHE_DIR=${CHAOSOPS_CACHE:-$HOME/.cache/chaosops}/kube-$KUBE_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION
 readonly BIN=$CACHE_DIR/bin
+readonly CHAOS_MESH_TOOLS_DIR=$REPO_ROOT/scripts/testenv/chaos-mesh
+# Holds bin/chaos-controller-manager and crds/chaos-mesh-crd.yaml of that version.
+readonly CHAOS_MESH_CACHE_DIR=${CHAOSOPS_CACHE:-$HOME/.cache/chaosops}/chaos-mesh-$CHAOS_MESH_VERSION
 readonly DIR=${CHAOSOPS_TESTENV_DIR:-/tmp/chaosops-testenv}
 readonly APISERVER_PORT=${CHAOSOPS_TESTENV_APISERVER_PORT:-36443}
 readonly ETCD_PORT=${CHAOSOPS_TESTENV_ETCD_PORT:-32379}
 readonly ETCD_PEER_PORT=${CHAOSOPS_TESTENV_ETCD_PEER_PORT:-32380}
 readonly TIMEOUT=${CHAOSOPS_TESTENV_TIMEOUT:-60}
+readonly CHAOS_MODE=${CHAOSOPS_TESTENV_CHAOS:-standin}
+readonly DAEMON_PORT=${CHAOSOPS_TESTENV_DAEMON_PORT:-31767}
+readonly WEBHOOK_PORT=${CHAOSOPS_TESTENV_WEBHOOK_PORT:-39443}
+readonly CHAOS_METRICS_PORT=${CHAOSOPS_TESTENV_CHAOS_METRICS_PORT:-39080}
+# The namespace of Chaos Mesh's workloads, as the chart is installed.
+readonly CHAOS_NAMESPACE=chaos-mesh
 
 readonly BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok)
 # Stop order: clients first, etcd last (an apiserver without etcd hangs retrying).
-readonly PROCESSES=(chaos-controller-standin kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
+readonly PROCESSES=(chaos-controller-manager chaos-daemon-standin chaos-controller-standin
+	kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
 # Marks a directory as ours, so stop never removes anything else.
 readonly MARKER=.chaosops-testenv
 readonly NODE_NAME=kwok-node-0
@@ -69,6 +91,11 @@ have_binaries() {
 }
 
 cmd_build() {
+	build_kube
+	build_chaos_mesh
+}
+
+build_kube() {
 	if have_binaries; then
 		log "binaries up to date in $BIN"
 		return 0
@@ -128,6 +155,56 @@ update KUBE_VERSION/ETCD_VERSION/KWOK_VERSION together with go.mod"
 	log "built in $(($(now_ms) - started)) ms"
 }
 
+readonly CHAOS_MESH_BIN=$CHAOS_MESH_CACHE_DIR/bin/chaos-controller-manager
+readonly CHAOS_MESH_CRDS=$CHAOS_MESH_CACHE_DIR/crds/chaos-mesh-crd.yaml
+
+have_chaos_mesh() { [[ -x $CHAOS_MESH_BIN && -r $CHAOS_MESH_CRDS ]]; }
+
+# build_chaos_mesh builds Chaos Mesh's controller-manager from the module
+# proxy (scripts/testenv/chaos-mesh is its own module, mirroring upstream's
+# replace directives) and keeps the CRDs of the same module version beside it.
+build_chaos_mesh() {
+	if have_chaos_mesh; then
+		log "Chaos Mesh controller-manager up to date in $CHAOS_MESH_CACHE_DIR"
+		return 0
+	fi
+	command -v go >/dev/null || die "go is not on PATH (needs Go >= 1.26)"
+	mkdir -p "$CHAOS_MESH_CACHE_DIR"
+	# fd 7 as fd 8 above: held until the script exits, closed for the daemons.
+	exec 7>"$CHAOS_MESH_CACHE_DIR/.build.lock"
+	flock 7
+	if have_chaos_mesh; then
+		log "Chaos Mesh controller-manager up to date in $CHAOS_MESH_CACHE_DIR (built concurrently)"
+		return 0
+	fi
+
+	local started tmp got moddir
+	started=$(now_ms)
+	got=$(cd "$CHAOS_MESH_TOOLS_DIR" && GOWORK=off go list -m github.com/chaos-mesh/chaos-mesh)
+	[[ $got == "github.com/chaos-mesh/chaos-mesh $CHAOS_MESH_VERSION" ]] ||
+		die "scripts/testenv/chaos-mesh/go.mod pins $got but scripts/testenv.sh expects $CHAOS_MESH_VERSION; update CHAOS_MESH_VERSION together with go.mod"
+	rm -rf "$CHAOS_MESH_CACHE_DIR"/tmp.*
+	tmp=$(mktemp -d "$CHAOS_MESH_CACHE_DIR/tmp.XXXXXX")
+	log "building Chaos Mesh controller-manager $CHAOS_MESH_VERSION into $CHAOS_MESH_CACHE_DIR (cold: about 6 min on 2 cores, GOCACHE +1.5 GB)"
+	(
+		cd "$CHAOS_MESH_TOOLS_DIR"
+		export GOWORK=off CGO_ENABLED=0
+		local pkg=github.com/chaos-mesh/chaos-mesh/pkg/version
+		go build -trimpath \
+			-ldflags "-s -w -X $pkg.gitVersion=$CHAOS_MESH_VERSION -X $pkg.gitCommit=${CHAOS_MESH_VERSION##*-}" \
+			-o "$tmp/" github.com/chaos-mesh/chaos-mesh/cmd/chaos-controller-manager
+	)
+	# The chart's CRDs (helm/chaos-mesh/crds) are the same objects as this file.
+	moddir=$(cd "$CHAOS_MESH_TOOLS_DIR" && GOWORK=off go list -m -f '{{.Dir}}' github.com/chaos-mesh/chaos-mesh)
+	[[ -r $moddir/manifests/crd.yaml ]] || die "no manifests/crd.yaml in $moddir"
+	cp "$moddir/manifests/crd.yaml" "$tmp/chaos-mesh-crd.yaml"
+	mkdir -p "$CHAOS_MESH_CACHE_DIR/bin" "$CHAOS_MESH_CACHE_DIR/crds"
+	mv -f "$tmp/chaos-mesh-crd.yaml" "$CHAOS_MESH_CRDS"
+	mv -f "$tmp/chaos-controller-manager" "$CHAOS_MESH_BIN"
+	rmdir "$tmp"
+	log "built in $(($(now_ms) - started)) ms"
+}
+
 # ---------------------------------------------------------------- processes
 
 # lock_state serialises start and stop of one state dir, so that concurrent
@@ -155,6 +232,17 @@ pid_of() {
 	echo "$pid"
 }
 
+# exited PID succeeds when the process is gone or a zombie whose threads
+# have all exited: nobody may reap it here (PID 1 of a container need not),
+# and a multi-threaded process's leader is a zombie before its other
+# threads have released its sockets.
+exited() {
+	[[ -e /proc/$1 ]] || return 0
+	[[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == Z ]] || return 1
+	local tasks=("/proc/$1/task"/*)
+	((${#tasks[@]} <= 1))
+}
+
 kill_all() {
 	local name pid deadline
 	for name in "${PROCESSES[@]}"; do
@@ -162,7 +250,7 @@ kill_all() {
 		kill -KILL "$pid"
 		# Wait until it is gone, so its ports are free for the next start.
 		deadline=$(($(now_ms) + 10000))
-		while [[ -e /proc/$pid ]] && [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]; do
+		while ! exited "$pid"; do
 			(($(now_ms) < deadline)) || die "$name (pid $pid) did not exit after SIGKILL"
 			sleep 0.02
 		done
@@ -181,16 +269,31 @@ remove_state() {
 
 # launch NAME ARGS... starts a process in its own session (so Ctrl-C in the
 # caller's terminal does not reach it), logging to $DIR/logs/NAME.log. It
-# does not inherit the lock fds 8 and 9, or the locks would outlive the script.
+# does not inherit the lock fds 7, 8 and 9, or the locks would outlive the script.
 launch() {
 	local name=$1 exe=$BIN/$1
 	shift
 	[[ -x $exe ]] || exe=$DIR/bin-local/$name
-	setsid "$exe" "$@" >"$DIR/logs/$name.log" 2>&1 </dev/null 8>&- 9>&- &
-	echo $! >"$(pid_file "$name")"
+	spawn "$name" "$exe" "$@"
+}
+
+# spawn NAME CMD... is launch with the command spelled out (CMD may be
+# `env -i VAR=... EXE`: env execs EXE, so the pid stays the same).
+spawn() {
+	local name=$1
+	shift
+	setsid "$@" >"$DIR/logs/$name.log" 2>&1 </dev/null 7>&- 8>&- 9>&- &
+	local pid=$! deadline
+	echo "$pid" >"$(pid_file "$name")"
 	# Not our job any more: no "Killed" notice when a later start or a
 	# failure kills it.
-	disown $!
+	disown "$pid"
+	# Until the forked shell has exec'd the command, its command line is
+	# this script's, and pid_of would call it gone.
+	deadline=$(($(now_ms) + 2000))
+	until pid_of "$name" >/dev/null || [[ ! -e /proc/$pid ]] || (($(now_ms) > deadline)); do
+		sleep 0.01
+	done
 }
 
 fail_with_log() {
@@ -231,9 +334,15 @@ kubectl_wait() {
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# The ports start checks: the real controller's only in real mode.
+ports() {
+	echo APISERVER_PORT ETCD_PORT ETCD_PEER_PORT
+	[[ $CHAOS_MODE != real ]] || echo DAEMON_PORT WEBHOOK_PORT CHAOS_METRICS_PORT
+}
+
 validate_ports() {
 	local var port
-	for var in APISERVER_PORT ETCD_PORT ETCD_PEER_PORT; do
+	for var in $(ports); do
 		port=${!var}
 		if ! [[ $port =~ ^[0-9]{1,5}$ ]] || ((port < 1 || port > 65535)); then
 			die "CHAOSOPS_TESTENV_$var: '$port' is not a port number (1-65535)"
@@ -243,7 +352,7 @@ validate_ports() {
 
 check_ports_free() {
 	local var port
-	for var in APISERVER_PORT ETCD_PORT ETCD_PEER_PORT; do
+	for var in $(ports); do
 		port=${!var}
 		if port_in_use "$port"; then
 			die "port $port is already in use by another process; set CHAOSOPS_TESTENV_$var to a free port"
@@ -280,6 +389,26 @@ extendedKeyUsage=clientAuth"
 	openssl rsa -in "$c/sa.key" -pubout -out "$c/sa.pub" 2>/dev/null
 }
 
+# gen_webhook_certs makes the serving certificate of Chaos Mesh's admission
+# webhooks (CERTS_DIR: tls.crt, tls.key) under a CA of their own, whose
+# ca.crt is the webhook configurations' caBundle. The apiserver calls them
+# at https://127.0.0.1:$WEBHOOK_PORT.
+gen_webhook_certs() {
+	local c=$DIR/certs/chaos-mesh-webhook
+	mkdir -p "$c"
+	local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+	openssl req -x509 "${ec[@]}" -keyout "$c/ca.key" -out "$c/ca.crt" -days 3650 \
+		-subj "/CN=chaosops-testenv-chaos-mesh-webhook-ca" 2>/dev/null
+	openssl req "${ec[@]}" -keyout "$c/tls.key" -out "$c/tls.csr" \
+		-subj "/CN=chaos-mesh-controller-manager" 2>/dev/null
+	openssl x509 -req -in "$c/tls.csr" -CA "$c/ca.crt" -CAkey "$c/ca.key" -CAcreateserial \
+		-days 3650 -out "$c/tls.crt" -extfile <(printf '%s\n' "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=IP:127.0.0.1,DNS:localhost") 2>/dev/null
+	rm -f "$c/tls.csr"
+}
+
 write_kubeconfig() {
 	local c=$DIR/certs
 	# Written by hand (base64 data, not file paths) so the kubeconfig is
@@ -310,11 +439,20 @@ EOF
 
 cmd_start() {
 	command -v openssl >/dev/null || die "openssl is not installed (apt-get install -y openssl)"
+	[[ $CHAOS_MODE == standin || $CHAOS_MODE == real ]] ||
+		die "CHAOSOPS_TESTENV_CHAOS: '$CHAOS_MODE' is neither standin nor real"
 	validate_ports
 	local crds=$SHARED_DIR/crds
 	[[ -r $crds/chaos-mesh-crd.yaml && -r $crds/servicemonitor-crd.yaml ]] ||
 		die "pinned CRDs not found in $crds; set CHAOSOPS_SHARED_DIR to the dir holding crds/"
-	cmd_build
+	build_kube
+	# The stand-in runs against the pinned (v2.8.3) CRDs; the real controller
+	# against the CRDs of its own module version.
+	local chaos_crds=$crds/chaos-mesh-crd.yaml
+	if [[ $CHAOS_MODE == real ]]; then
+		build_chaos_mesh
+		chaos_crds=$CHAOS_MESH_CRDS
+	fi
 
 	local started
 	started=$(now_ms)
@@ -328,15 +466,24 @@ cmd_start() {
 		mkdir -p "$DIR/pids" "$DIR/logs" "$DIR/etcd"
 	)
 	: >"$DIR/$MARKER"
+	# Which Chaos Mesh controller runs (plugin/internal/testenv reads it).
+	echo "$CHAOS_MODE" >"$DIR/chaos-mode"
 	# Tests find the matching kubectl here (plugin/internal/testenv.Kubectl).
 	ln -s "$BIN" "$DIR/bin"
 	(
 		umask 077
 		gen_certs
+		[[ $CHAOS_MODE != real ]] || gen_webhook_certs
 		write_kubeconfig
 	)
 	mark "state dir, certificates and kubeconfig written"
 	local c=$DIR/certs
+	trap stop_local_builds EXIT
+	if [[ $CHAOS_MODE == real ]]; then
+		! has_daemon_standin || local_build chaos-daemon-standin
+	else
+		local_build chaos-controller-standin
+	fi
 
 	launch etcd \
 		--name testenv \
@@ -404,7 +551,7 @@ cmd_start() {
 		-f "$CONFIG_DIR/kwok-node.yaml" >"$DIR/logs/apply.log" 2>&1 ||
 		fail_with_log apply "kubectl apply of the kwok node failed"
 	kubectl_ apply --server-side --field-manager chaosops-testenv \
-		-f "$crds/chaos-mesh-crd.yaml" \
+		-f "$chaos_crds" \
 		-f "$crds/servicemonitor-crd.yaml" >>"$DIR/logs/apply.log" 2>&1 ||
 		fail_with_log apply "kubectl apply of the CRDs failed"
 	mark "node and CRDs applied"
@@ -416,9 +563,13 @@ cmd_start() {
 	wait_until kube-controller-manager "default ServiceAccount" \
 		kubectl_ get serviceaccount default --namespace default
 	mark "default ServiceAccount exists"
-	start_chaos_mesh_standin
-	mark "Chaos Mesh stand-in ready"
-	for name in kube-scheduler kwok chaos-controller-standin; do
+	if [[ $CHAOS_MODE == real ]]; then
+		start_chaos_mesh_real
+	else
+		start_chaos_mesh_standin
+		mark "Chaos Mesh stand-in ready"
+	fi
+	for name in $(mode_processes "$CHAOS_MODE"); do
 		pid_of "$name" >/dev/null || fail_with_log "$name" "exited during start"
 	done
 
@@ -433,10 +584,7 @@ cmd_start() {
 # built from this repository, driving the status of chaos objects. No fault
 # is injected: chaos-daemon cannot run here.
 start_chaos_mesh_standin() {
-	mkdir -p "$DIR/bin-local"
-	(cd "$REPO_ROOT" && CGO_ENABLED=0 go build -trimpath -o "$DIR/bin-local/chaos-controller-standin" ./plugin/cmd/chaos-controller-standin) \
-		>"$DIR/logs/chaos-controller-standin-build.log" 2>&1 ||
-		fail_with_log chaos-controller-standin-build "go build of the stand-in failed"
+	await_local_build chaos-controller-standin
 	kubectl_ apply --server-side --field-manager chaosops-testenv \
 		-f "$CONFIG_DIR/chaos-mesh-standin.yaml" >>"$DIR/logs/apply.log" 2>&1 ||
 		fail_with_log apply "kubectl apply of the Chaos Mesh stand-in workloads failed"
@@ -446,6 +594,267 @@ start_chaos_mesh_standin() {
 	wait_until chaos-controller-standin "stand-in ready" test -e "$DIR/chaos-controller-standin.ready"
 	kubectl_wait kwok "Chaos Mesh controller Deployment available" --namespace chaos-mesh \
 		--for condition=Available deployment/chaos-controller-manager
+}
+
+# Pids of the background builds of local_build, by binary name.
+declare -A LOCAL_BUILDS=()
+
+# local_build NAME builds ./plugin/cmd/NAME of this checkout into
+# $DIR/bin-local in the background, while the control plane starts; the
+# build log is $DIR/logs/NAME-build.log. await_local_build NAME waits for it.
+local_build() {
+	mkdir -p "$DIR/bin-local"
+	(cd "$REPO_ROOT" && CGO_ENABLED=0 exec go build -trimpath -o "$DIR/bin-local/$1" "./plugin/cmd/$1") \
+		>"$DIR/logs/$1-build.log" 2>&1 </dev/null 7>&- 8>&- 9>&- &
+	LOCAL_BUILDS[$1]=$!
+}
+
+await_local_build() {
+	local pid=${LOCAL_BUILDS[$1]}
+	unset "LOCAL_BUILDS[$1]"
+	wait "$pid" || fail_with_log "$1-build" "go build of ./plugin/cmd/$1 failed"
+}
+
+# stop_local_builds ends the builds a failed start leaves running.
+stop_local_builds() {
+	local pid
+	for pid in "${LOCAL_BUILDS[@]}"; do
+		if kill -TERM "$pid" 2>/dev/null; then
+			# Killed on purpose: its exit status tells nothing.
+			wait "$pid" 2>/dev/null || :
+		fi
+	done
+	LOCAL_BUILDS=()
+}
+
+# mode_processes MODE prints the processes that run in that mode.
+mode_processes() {
+	echo etcd kube-apiserver kube-controller-manager kube-scheduler kwok
+	if [[ $1 == real ]]; then
+		echo chaos-controller-manager
+		! has_daemon_standin || echo chaos-daemon-standin
+	else
+		echo chaos-controller-standin
+	fi
+}
+
+# has_daemon_standin succeeds when this checkout has the chaos-daemon stand-in.
+has_daemon_standin() { compgen -G "$REPO_ROOT/plugin/cmd/chaos-daemon-standin/*.go" >/dev/null; }
+
+# chaos_mesh_env prints the environment of the real controller-manager, one
+# NAME=VALUE a line: what the chart's controller-manager Deployment sets
+# (templates/controller-manager-deployment.yaml) with the values of our
+# bundle (manifests/chaos-mesh/values.yaml), then what differs out of
+# cluster. No CHAOS_MESH_CA_CERT / CHAOS_DAEMON_CLIENT_*: plain gRPC to
+# chaos-daemon (the chart's chaosDaemon.mtls.enabled=false).
+chaos_mesh_env() {
+	cat <<EOF
+NAMESPACE=$CHAOS_NAMESPACE
+ALLOW_HOST_NETWORK_TESTING=false
+TARGET_NAMESPACE=$CHAOS_NAMESPACE
+QPS=30
+BURST=50
+CLUSTER_SCOPED=true
+TZ=UTC
+CHAOS_DAEMON_SERVICE_PORT=$DAEMON_PORT
+BPFKI_PORT=50051
+ENABLED_CONTROLLERS=*
+ENABLED_WEBHOOKS=*
+ENABLE_FILTER_NAMESPACE=true
+CHAOS_DNS_SERVICE_NAME=chaos-mesh-dns-server
+CHAOS_DNS_SERVICE_PORT=9288
+SECURITY_MODE=true
+CHAOSD_SECURITY_MODE=false
+POD_FAILURE_PAUSE_IMAGE=gcr.io/google-containers/pause:latest
+ENABLE_LEADER_ELECTION=false
+WEBHOOK_HOST=127.0.0.1
+WEBHOOK_PORT=$WEBHOOK_PORT
+METRICS_HOST=127.0.0.1
+METRICS_PORT=$CHAOS_METRICS_PORT
+CERTS_DIR=$DIR/certs/chaos-mesh-webhook
+PPROF_ADDR=0
+EOF
+}
+
+# chaos_mesh_workloads prints chaos-mesh-standin.yaml with the controller
+# Deployment's env replaced by the real controller's, so that what preflight
+# reads there (ENABLE_FILTER_NAMESPACE) is what the controller does.
+chaos_mesh_workloads() {
+	awk -v env="$(chaos_mesh_env)" '
+		/^ *- name: ENABLE_FILTER_NAMESPACE$/ {
+			indent = $0
+			sub(/-.*/, "", indent)
+			n = split(env, lines, "\n")
+			for (i = 1; i <= n; i++) {
+				eq = index(lines[i], "=")
+				printf "%s- name: %s\n%s  value: \"%s\"\n", indent, substr(lines[i], 1, eq - 1), indent, substr(lines[i], eq + 1)
+			}
+			replaced = 1
+			getline # its value: line
+			next
+		}
+		{ print }
+		END { if (!replaced) exit 1 }
+	' "$CONFIG_DIR/chaos-mesh-standin.yaml"
+}
+
+# The chart's webhook.CRDS (values.yaml): one mutating and one validating
+# webhook each.
+readonly CHAOS_MESH_WEBHOOK_KINDS=(podchaos iochaos timechaos networkchaos kernelchaos stresschaos
+	awschaos azurechaos gcpchaos dnschaos jvmchaos schedule workflow httpchaos blockchaos
+	physicalmachinechaos physicalmachine statuscheck remotecluster)
+
+# webhook_resource KIND prints the resource the chart's rule names for KIND:
+# four get a plural, the others keep the kind (remotecluster too, so that
+# rule matches nothing, as in the chart).
+webhook_resource() {
+	case $1 in
+	schedule | workflow | physicalmachine | statuscheck) echo "${1}s" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# webhook NAME PATH RESOURCE prints one webhook entry as the chart renders
+# it, but called by URL on 127.0.0.1 instead of through a Service.
+webhook() {
+	cat <<EOF
+  - name: $1
+    clientConfig:
+      url: https://127.0.0.1:$WEBHOOK_PORT$2
+      caBundle: $(base64 -w0 "$DIR/certs/chaos-mesh-webhook/ca.crt")
+    failurePolicy: Fail
+    timeoutSeconds: 5
+    sideEffects: None
+    admissionReviewVersions: [v1, v1beta1]
+    rules:
+      - apiGroups: [chaos-mesh.org]
+        apiVersions: [v1alpha1]
+        operations: [CREATE, UPDATE]
+        resources: ["$3"]
+EOF
+}
+
+# webhook_configuration KIND NAME prints the head of a webhook configuration.
+webhook_configuration() {
+	cat <<EOF
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: $1
+metadata:
+  name: $2
+  labels:
+    app.kubernetes.io/name: chaos-mesh
+    app.kubernetes.io/component: admission-webhook
+webhooks:
+EOF
+}
+
+# chaos_mesh_webhooks prints the chart's MutatingWebhookConfiguration
+# chaos-mesh-mutation and ValidatingWebhookConfigurations
+# chaos-mesh-validation and chaos-mesh-validation-auth
+# (templates/mutating-admission-webhooks.yaml and
+# validating-admission-webhooks.yaml).
+chaos_mesh_webhooks() {
+	local kind
+	webhook_configuration MutatingWebhookConfiguration chaos-mesh-mutation
+	for kind in "${CHAOS_MESH_WEBHOOK_KINDS[@]}"; do
+		webhook "m$kind.kb.io" "/mutate-chaos-mesh-org-v1alpha1-$kind" "$(webhook_resource "$kind")"
+	done
+	webhook_configuration ValidatingWebhookConfiguration chaos-mesh-validation
+	for kind in "${CHAOS_MESH_WEBHOOK_KINDS[@]}"; do
+		webhook "v$kind.kb.io" "/validate-chaos-mesh-org-v1alpha1-$kind" "$(webhook_resource "$kind")"
+	done
+	webhook_configuration ValidatingWebhookConfiguration chaos-mesh-validation-auth
+	webhook vauth.kb.io /validate-auth '*'
+}
+
+# webhook_denies succeeds when the real validating webhook denies an
+# HTTPChaos whose duration is no duration (a string to the CRD schema, so
+# only the webhook refuses it): the controller serves and the apiserver
+# calls it.
+webhook_denies() {
+	local out
+	out=$(kubectl_ create --dry-run=server -o name -f - 2>&1 <<EOF
+apiVersion: chaos-mesh.org/v1alpha1
+kind: HTTPChaos
+metadata:
+  name: testenv-webhook-probe
+  namespace: $CHAOS_NAMESPACE
+spec:
+  mode: all
+  selector:
+    namespaces: [$CHAOS_NAMESPACE]
+  target: Request
+  port: 80
+  duration: not-a-duration
+EOF
+	)
+	if ! grep -q 'admission webhook "vhttpchaos.kb.io" denied the request' <<<"$out"; then
+		echo "$out"
+		return 1
+	fi
+}
+
+# controllers_started succeeds once the controller-manager has logged
+# "Starting workers" for every controller it logged "Starting Controller"
+# for (46 with ENABLED_CONTROLLERS=*), and for the HTTPChaos ones among them.
+controllers_started() {
+	local log=$DIR/logs/chaos-controller-manager.log started workers
+	read -r started workers < <(awk '/Starting Controller/ { s++ } /Starting workers/ { w++ }
+		END { print s + 0, w + 0 }' "$log")
+	((workers > 0 && workers == started)) || {
+		echo "$workers of $started controllers have started their workers"
+		return 1
+	}
+	grep -q 'Starting workers.*"controller": "httpchaos-pipeline"' "$log" &&
+		grep -q 'Starting workers.*"controller": "podhttpchaos"' "$log"
+}
+
+# start_chaos_mesh_real runs Chaos Mesh's own controller-manager out of
+# cluster, with its admission webhooks registered by URL. First the
+# chaos-mesh namespace workloads as for the stand-in (for preflight; no
+# Service, so they publish no chaos-daemon-* EndpointSlice), then the
+# chaos-daemon stand-in (plugin/cmd/chaos-daemon-standin, when this checkout
+# has it), then the controller.
+start_chaos_mesh_real() {
+	local workloads
+	workloads=$(chaos_mesh_workloads) ||
+		die "no ENABLE_FILTER_NAMESPACE env in $CONFIG_DIR/chaos-mesh-standin.yaml"
+	kubectl_ apply --server-side --field-manager chaosops-testenv -f - <<<"$workloads" >>"$DIR/logs/apply.log" 2>&1 ||
+		fail_with_log apply "kubectl apply of the Chaos Mesh workloads failed"
+	if has_daemon_standin; then
+		await_local_build chaos-daemon-standin
+		mark "chaos-daemon stand-in built"
+		launch chaos-daemon-standin \
+			--kubeconfig "$DIR/kubeconfig" \
+			--listen "127.0.0.1:$DAEMON_PORT" \
+			--namespace "$CHAOS_NAMESPACE" \
+			--node "$NODE_NAME" \
+			--ready-file "$DIR/chaos-daemon-standin.ready"
+		wait_until chaos-daemon-standin "chaos-daemon stand-in ready" test -e "$DIR/chaos-daemon-standin.ready"
+		mark "chaos-daemon stand-in ready"
+	else
+		log "no plugin/cmd/chaos-daemon-standin in this checkout: the controller finds no chaos-daemon"
+	fi
+
+	local env
+	mapfile -t env < <(chaos_mesh_env)
+	# env -i: nothing of the caller's environment (KUBECONFIG, a stray
+	# NAMESPACE or WEBHOOK_PORT) reaches the controller.
+	spawn chaos-controller-manager env -i "${env[@]}" "$CHAOS_MESH_BIN" --kubeconfig "$DIR/kubeconfig"
+	# Registered at once: until the controller serves, chaos objects are
+	# refused (failurePolicy Fail), and start does not return before it does.
+	chaos_mesh_webhooks >"$DIR/chaos-mesh-webhooks.yaml"
+	kubectl_ apply --server-side --field-manager chaosops-testenv \
+		-f "$DIR/chaos-mesh-webhooks.yaml" >>"$DIR/logs/apply.log" 2>&1 ||
+		fail_with_log apply "kubectl apply of the Chaos Mesh webhook configurations failed"
+	wait_until chaos-controller-manager "admission webhook denying an invalid HTTPChaos" webhook_denies
+	mark "Chaos Mesh controller-manager: webhooks serve"
+	wait_until chaos-controller-manager "controllers started" controllers_started
+	mark "Chaos Mesh controller-manager: controllers started"
+	kubectl_wait kwok "Chaos Mesh controller Deployment available" --namespace "$CHAOS_NAMESPACE" \
+		--for condition=Available deployment/chaos-controller-manager
+	mark "Chaos Mesh controller Deployment available"
 }
 
 # crds_established succeeds when every CRD is Established, else prints the
@@ -481,11 +890,13 @@ cmd_env() {
 }
 
 cmd_status() {
-	local name missing=()
-	for name in "${PROCESSES[@]}"; do
+	local name mode=standin expected missing=()
+	[[ ! -r $DIR/chaos-mode ]] || mode=$(<"$DIR/chaos-mode")
+	read -ra expected <<<"$(mode_processes "$mode" | tr '\n' ' ')"
+	for name in "${expected[@]}"; do
 		pid_of "$name" >/dev/null || missing+=("$name")
 	done
-	if ((${#missing[@]} == ${#PROCESSES[@]})); then
+	if ((${#missing[@]} == ${#expected[@]})); then
 		echo "not running (state dir $DIR)"
 		return 3
 	fi
@@ -497,7 +908,7 @@ cmd_status() {
 		echo "degraded: kube-apiserver /readyz fails (logs in $DIR/logs)"
 		return 3
 	fi
-	echo "running: https://127.0.0.1:$APISERVER_PORT, KUBECONFIG=$DIR/kubeconfig"
+	echo "running: https://127.0.0.1:$APISERVER_PORT, KUBECONFIG=$DIR/kubeconfig, Chaos Mesh controller: $mode"
 }
 
 usage() {

@@ -1,7 +1,8 @@
 // Package testenv gives integration tests a real Kubernetes control plane:
 // etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok with
-// one simulated Ready node, plus the pinned Chaos Mesh and ServiceMonitor
-// CRDs, as started by scripts/testenv.sh.
+// one simulated Ready node, plus the Chaos Mesh and ServiceMonitor CRDs and
+// a Chaos Mesh controller (the stand-in, or Chaos Mesh's own with its
+// webhooks: Env.Chaos, RealChaosMesh), as started by scripts/testenv.sh.
 //
 // One control plane is shared by every test package and every run. Require
 // uses the cluster whose kubeconfig is $CHAOSOPS_TESTENV_DIR/kubeconfig
@@ -22,10 +23,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -40,6 +43,16 @@ import (
 // CHAOSOPS_TESTENV_DIR is not set.
 const DefaultDir = "/tmp/chaosops-testenv"
 
+// The Chaos Mesh controllers scripts/testenv.sh can run (Env.Chaos).
+const (
+	// ChaosStandin is plugin/chaos/controllerstandin: it drives the status
+	// of chaos objects; no webhooks, no chaos-daemon.
+	ChaosStandin = "standin"
+	// ChaosReal is Chaos Mesh's own controller-manager with its admission
+	// webhooks, talking to the chaos-daemon stand-in.
+	ChaosReal = "real"
+)
+
 // probeTimeout bounds the /readyz request that decides whether a running
 // control plane can be reused.
 const probeTimeout = 5 * time.Second
@@ -52,6 +65,9 @@ type Env struct {
 	Kubeconfig string
 	// Started is true when this process ran scripts/testenv.sh start.
 	Started bool
+	// Chaos says which Chaos Mesh controller drives chaos objects:
+	// ChaosStandin or ChaosReal (CHAOSOPS_TESTENV_CHAOS of the start).
+	Chaos string
 
 	config *rest.Config
 }
@@ -100,6 +116,9 @@ func require(ctx context.Context) (*Env, error) {
 
 	if cfg, err := probe(ctx, env.Kubeconfig); err == nil {
 		env.config = cfg
+		if env.Chaos, err = chaosMode(dir); err != nil {
+			return nil, err
+		}
 		return env, nil
 	}
 
@@ -125,7 +144,30 @@ func require(ctx context.Context) (*Env, error) {
 		return nil, fmt.Errorf("control plane started by %s does not answer: %w", script, err)
 	}
 	env.config = cfg
+	if env.Chaos, err = chaosMode(dir); err != nil {
+		return nil, err
+	}
 	return env, nil
+}
+
+// chaosMode reads which Chaos Mesh controller the control plane in dir
+// runs (a dir without the file was started before there was a choice: the
+// stand-in). When CHAOSOPS_TESTENV_CHAOS asks for the other one, it is an
+// error: restarting a control plane that other test binaries may be using
+// is for a person to decide.
+func chaosMode(dir string) (string, error) {
+	mode := ChaosStandin
+	b, err := os.ReadFile(filepath.Join(dir, "chaos-mode"))
+	switch {
+	case err == nil:
+		mode = strings.TrimSpace(string(b))
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("testenv: %w", err)
+	}
+	if want := os.Getenv("CHAOSOPS_TESTENV_CHAOS"); want != "" && want != mode {
+		return "", fmt.Errorf("the control plane in %s runs the Chaos Mesh controller %q but CHAOSOPS_TESTENV_CHAOS=%s; restart it: CHAOSOPS_TESTENV_CHAOS=%s scripts/testenv.sh start", dir, mode, want, want)
+	}
+	return mode, nil
 }
 
 // probe loads kubeconfig and checks that its API server answers /readyz.
@@ -243,6 +285,19 @@ func Kubectl(t testing.TB) string {
 		t.Fatalf("testenv: kubectl of the control plane: %v", err)
 	}
 	return path
+}
+
+// RealChaosMesh returns an admin REST config for the shared control plane
+// when it runs Chaos Mesh's own controller-manager and webhooks
+// (CHAOSOPS_TESTENV_CHAOS=real), and skips t, saying how to get one, when it
+// runs the controller stand-in. It skips t in -short mode.
+func RealChaosMesh(t testing.TB) *rest.Config {
+	t.Helper()
+	env := envFor(t)
+	if env.Chaos != ChaosReal {
+		t.Skipf("needs the real Chaos Mesh controller; the control plane in %s runs controller %q (restart it with CHAOSOPS_TESTENV_CHAOS=real scripts/testenv.sh start)", env.Dir, env.Chaos)
+	}
+	return env.Config()
 }
 
 func envFor(t testing.TB) *Env {
