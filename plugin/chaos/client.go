@@ -34,6 +34,7 @@ var (
 	gvrSA          = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
 	gvrRoles       = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "roles"}
 	gvrRoleBinding = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "rolebindings"}
+	gvrEvents      = schema.GroupVersionResource{Version: "v1", Resource: "events"}
 )
 
 func (r *Runner) chaos(k api.Kind, ns string) dynamic.ResourceInterface {

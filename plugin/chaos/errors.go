@@ -3,6 +3,7 @@ package chaos
 import (
 	"errors"
 	"fmt"
+	"regexp"
 )
 
 // PrecheckError means the run was refused before anything was created: a
@@ -40,4 +41,21 @@ func invalidf(field, format string, args ...any) error {
 func IsInvalid(err error) bool {
 	var i *InvalidError
 	return errors.As(err, &i)
+}
+
+// webhookDenialPattern matches the API server's message for a request an
+// admission webhook refused (k8s.io/apiserver's webhook ToStatusErr):
+// `admission webhook "vauth.kb.io" denied the request: ...`.
+var webhookDenialPattern = regexp.MustCompile(`admission webhook "[^"]+" denied the request`)
+
+// webhookDenial returns the API server's message when err is an admission
+// webhook's denial.
+func webhookDenial(err error) (string, bool) {
+	if err == nil {
+		return "", false
+	}
+	if m := err.Error(); webhookDenialPattern.MatchString(m) {
+		return m, true
+	}
+	return "", false
 }

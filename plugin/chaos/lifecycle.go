@@ -7,11 +7,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
 )
@@ -33,12 +32,12 @@ func (x *run) observe(o *api.Object) {
 		}
 		switch {
 		case t == api.ConditionSelected && now:
-			x.event(StepSelected, "selected %d targets", len(o.Status.Experiment.Records))
+			x.event(StepSelected, "selected %s", plural(len(o.Status.Experiment.Records), "target"))
 		case t == api.ConditionAllInjected && now:
 			if x.res.Injected.IsZero() {
 				x.res.Injected = x.r.Now()
 			}
-			x.event(StepInjected, "all %d targets injected after %.2fs", len(o.Status.Experiment.Records), x.r.Now().Sub(x.res.Created).Seconds())
+			x.event(StepInjected, "all targets injected after %.2fs (%s)", x.r.Now().Sub(x.res.Created).Seconds(), plural(len(o.Status.Experiment.Records), "target"))
 		case t == api.ConditionAllRecovered && now:
 			x.res.Recovered = x.r.Now()
 			x.event(StepRecovered, "all targets recovered")
@@ -53,15 +52,28 @@ func (x *run) observe(o *api.Object) {
 }
 
 // waitInjected waits with a watch for Selected and AllInjected within the
-// injection timeout. On timeout the error carries the per-target failures.
+// injection timeout. A permanent failure (see failurePatterns) ends the
+// wait at once; a transient one is waited out. On timeout the error
+// carries the per-target failures.
 func (x *run) waitInjected(ctx context.Context) error {
-	wctx, cancel := context.WithTimeout(ctx, x.opts.InjectionTimeout)
+	wctx, cancel := context.WithTimeoutCause(ctx, x.opts.InjectionTimeout, errInjectionTimeout)
 	defer cancel()
+	wctx, fail := context.WithCancelCause(wctx)
+	defer fail(nil)
+	// Selection failures leave no record, only a Kubernetes Event, and
+	// the controller does not retry them: look for that Event while
+	// nothing is selected.
+	var selected atomic.Bool
+	events := make(chan eventsState, 1)
+	go func() { events <- x.watchSelection(wctx, &selected, fail) }()
 	err := watchObject(wctx, x.r.chaos(x.kind, x.obj.Namespace), x.obj.Name, func(o *api.Object) (bool, error) {
 		if o == nil {
 			return true, fmt.Errorf("the chaos object was deleted by someone else before injection")
 		}
 		x.observe(o)
+		if o.Status.Experiment.Records != nil {
+			selected.Store(true)
+		}
 		if isTrue(o, api.ConditionAllInjected) {
 			return true, nil
 		}
@@ -71,13 +83,30 @@ func (x *run) waitInjected(ctx context.Context) error {
 			x.event(StepCondition, "every target was injected before this attempt; the fault has ended")
 			return true, nil
 		}
+		if msg, ok := permanentRecordFailure(o); ok {
+			return true, &permanentError{msg: msg}
+		}
 		return false, nil
 	})
-	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
-		return fmt.Errorf("not all targets injected within %s (injection_timeout)%s", x.opts.InjectionTimeout, recordFailures(x.last, api.OperationApply))
+	fail(nil)
+	ev := <-events
+	var perr *permanentError
+	switch {
+	case errors.As(err, &perr):
+		x.event(StepFailed, "injection failed for good: %s", perr.msg)
+		return fmt.Errorf("injection failed for good, not waiting for injection_timeout %s: %s", x.opts.InjectionTimeout, perr.msg)
+	case err != nil && ctx.Err() == nil && errors.Is(context.Cause(wctx), errInjectionTimeout):
+		return fmt.Errorf("not all targets injected within %s (injection_timeout)%s%s", x.opts.InjectionTimeout, recordFailures(x.last, api.OperationApply), ev.note())
 	}
 	return err
 }
+
+var errInjectionTimeout = errors.New("injection_timeout")
+
+// permanentError ends a wait on a failure that will not go away.
+type permanentError struct{ msg string }
+
+func (e *permanentError) Error() string { return e.msg }
 
 // injectedOnce reports an object whose every target was injected and
 // recovered since, as the controller leaves it once the duration is over.
@@ -94,7 +123,8 @@ func injectedOnce(o *api.Object) bool {
 	return true
 }
 
-// recordFailures lists the failed attempts of each record, for messages.
+// recordFailures lists the latest failed attempt of each record, or what
+// its phase means, for messages.
 func recordFailures(o *api.Object, op api.RecordOperation) string {
 	if o == nil {
 		return ": the controller never reported status"
@@ -104,16 +134,15 @@ func recordFailures(o *api.Object, op api.RecordOperation) string {
 	}
 	var parts []string
 	for _, rec := range o.Status.Experiment.Records {
+		part := fmt.Sprintf("%s: %s", rec.Id, recordWords(rec))
 		for i := len(rec.Events) - 1; i >= 0; i-- {
 			ev := rec.Events[i]
 			if ev.Operation == op && ev.Type == api.EventFailed {
-				parts = append(parts, fmt.Sprintf("%s: %s", rec.Id, ev.Message))
+				part = fmt.Sprintf("%s (%s): %s", rec.Id, recordWords(rec), ev.Message)
 				break
 			}
 		}
-		if len(parts) == 0 || !strings.HasPrefix(parts[len(parts)-1], rec.Id+":") {
-			parts = append(parts, fmt.Sprintf("%s: %s", rec.Id, rec.Phase))
-		}
+		parts = append(parts, part)
 	}
 	sort.Strings(parts)
 	return ": " + strings.Join(parts, "; ")
@@ -172,95 +201,63 @@ func (x *run) hold(ctx context.Context) (aborted bool, err error) {
 
 var errHoldOver = errors.New("duration over")
 
-// waitRecovered waits for AllRecovered after the duration.
+// waitRecovered waits, after the hold, for the controller to stop the
+// fault (desiredPhase Stop) and then for AllRecovered, each within the
+// recovery timeout. The stop is often late: Chaos Mesh schedules it with a
+// RequeueAfter, but any step that asks for a rate-limited requeue replaces
+// that schedule (controllers/common/pipeline/pipeline.go Reconcile), so a
+// 20 s duration may stop at +29 s. A late stop is not a failure; the
+// recovery timeout is counted from the stop.
 func (x *run) waitRecovered(ctx context.Context) error {
-	wctx, cancel := context.WithTimeout(ctx, x.opts.RecoveryTimeout)
+	res := x.r.chaos(x.kind, x.obj.Namespace)
+	holdEnd := x.r.Now()
+	if x.last == nil || x.last.Status.Experiment.DesiredPhase != api.DesiredStop {
+		wctx, cancel := context.WithTimeoutCause(ctx, x.opts.RecoveryTimeout, errRecoveryTimeout)
+		err := watchObject(wctx, res, x.obj.Name, func(o *api.Object) (bool, error) {
+			if o == nil {
+				return true, fmt.Errorf("the chaos object was deleted by someone else before recovery was seen")
+			}
+			x.observe(o)
+			return o.Status.Experiment.DesiredPhase == api.DesiredStop || isTrue(o, api.ConditionAllRecovered), nil
+		})
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil && errors.Is(context.Cause(wctx), errRecoveryTimeout) {
+				phase := api.DesiredPhase("")
+				if x.last != nil {
+					phase = x.last.Status.Experiment.DesiredPhase
+				}
+				return fmt.Errorf("the controller did not stop the fault within %s after the duration (recovery_timeout): desiredPhase is still %q", x.opts.RecoveryTimeout, phase)
+			}
+			return err
+		}
+		if late := x.r.Now().Sub(holdEnd); late > time.Second {
+			x.event(StepCondition, "the controller stopped the fault %.1fs after the duration", late.Seconds())
+		}
+	}
+	wctx, cancel := context.WithTimeoutCause(ctx, x.opts.RecoveryTimeout, errRecoveryTimeout)
 	defer cancel()
-	err := watchObject(wctx, x.r.chaos(x.kind, x.obj.Namespace), x.obj.Name, func(o *api.Object) (bool, error) {
+	err := watchObject(wctx, res, x.obj.Name, func(o *api.Object) (bool, error) {
 		if o == nil {
 			return true, fmt.Errorf("the chaos object was deleted by someone else before recovery was seen")
 		}
 		x.observe(o)
-		return isTrue(o, api.ConditionAllRecovered), nil
+		if isTrue(o, api.ConditionAllRecovered) {
+			return true, nil
+		}
+		if msg, ok := permanentRecordFailure(o); ok {
+			return true, &permanentError{msg: msg}
+		}
+		return false, nil
 	})
-	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
-		return fmt.Errorf("targets not recovered within %s after the duration (recovery_timeout)%s", x.opts.RecoveryTimeout, recordFailures(x.last, api.OperationRecover))
+	var perr *permanentError
+	switch {
+	case errors.As(err, &perr):
+		return fmt.Errorf("recovery failed for good, not waiting for recovery_timeout %s: %s", x.opts.RecoveryTimeout, perr.msg)
+	case err != nil && ctx.Err() == nil && errors.Is(context.Cause(wctx), errRecoveryTimeout):
+		return fmt.Errorf("targets not recovered within %s after the controller stopped the fault (recovery_timeout)%s", x.opts.RecoveryTimeout, recordFailures(x.last, api.OperationRecover))
 	}
 	return err
 }
 
-// teardown deletes the object and waits until it is gone. A finalizer that
-// does not clear is reported with the records still injected; with
-// ForceCleanup it is removed with Chaos Mesh's cleanFinalizer annotation.
-func (x *run) teardown(ctx context.Context) error {
-	res := x.r.chaos(x.kind, x.obj.Namespace)
-	err := res.Delete(ctx, x.obj.Name, metav1.DeleteOptions{})
-	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("delete: %w", err)
-	}
-	gone := func(ctx context.Context) error {
-		return watchObject(ctx, res, x.obj.Name, func(o *api.Object) (bool, error) {
-			if o == nil {
-				return true, nil
-			}
-			x.observe(o)
-			return false, nil
-		})
-	}
-	wctx, cancel := context.WithTimeout(ctx, x.opts.DeleteTimeout)
-	err = gone(wctx)
-	cancel()
-	if err == nil {
-		x.res.Deleted = x.r.Now()
-		x.event(StepDeleted, "deleted")
-		return nil
-	}
-	if ctx.Err() != nil || wctx.Err() == nil {
-		return fmt.Errorf("wait for deletion: %w", err)
-	}
-	stuck := fmt.Sprintf("still present %s after delete, held by finalizers %v%s", x.opts.DeleteTimeout, x.last.GetFinalizers(), injectedRecords(x.last))
-	x.event(StepStuck, "%s", stuck)
-	if !x.opts.ForceCleanup {
-		return fmt.Errorf("%s; set force_cleanup: true to remove the finalizer (recovery then unverified)", stuck)
-	}
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, api.CleanFinalizerAnnotation, api.CleanFinalizerForced)
-	if _, err := res.Patch(ctx, x.obj.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("%s; forcing the finalizer off failed: %w", stuck, err)
-	}
-	x.res.RecoveryUnverified = true
-	x.event(StepForced, "finalizer forced off with %s=%s: recovery unverified", api.CleanFinalizerAnnotation, api.CleanFinalizerForced)
-	wctx, cancel = context.WithTimeout(ctx, x.opts.DeleteTimeout)
-	defer cancel()
-	if err := gone(wctx); err != nil {
-		// Chaos Mesh only honours cleanFinalizer once its records step
-		// passes; when recovery keeps failing, remove the finalizers directly.
-		if _, perr := res.Patch(ctx, x.obj.Name, types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`), metav1.PatchOptions{}); perr != nil && !apierrors.IsNotFound(perr) {
-			return fmt.Errorf("still present after forcing the finalizer off: %w; removing finalizers failed: %w", err, perr)
-		}
-		x.event(StepForced, "finalizers removed directly: the controller kept them while recovery failed")
-		wctx2, cancel2 := context.WithTimeout(ctx, x.opts.DeleteTimeout)
-		defer cancel2()
-		if err := gone(wctx2); err != nil {
-			return fmt.Errorf("still present after removing its finalizers: %w", err)
-		}
-	}
-	x.res.Deleted = x.r.Now()
-	x.event(StepDeleted, "deleted (forced)")
-	return nil
-}
-
-func injectedRecords(o *api.Object) string {
-	if o == nil {
-		return ""
-	}
-	var ids []string
-	for _, r := range o.Status.Experiment.Records {
-		if r.Phase != api.PhaseNotInjected {
-			ids = append(ids, r.Id+" ("+string(r.Phase)+")")
-		}
-	}
-	if len(ids) == 0 {
-		return ""
-	}
-	return "; records still injected: " + strings.Join(ids, ", ")
-}
+var errRecoveryTimeout = errors.New("recovery_timeout")

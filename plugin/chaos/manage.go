@@ -2,7 +2,6 @@ package chaos
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 
@@ -55,6 +54,8 @@ type ObjectStatus struct {
 	Records    []api.Record      `json:"records,omitempty"`
 	Deleting   bool              `json:"deleting,omitempty"`
 	Finalizers []string          `json:"finalizers,omitempty"`
+	// Cleanup is what reap did to the object (reap and halt_all only).
+	Cleanup *Cleanup `json:"cleanup,omitempty"`
 }
 
 // List finds the chaos objects chaosops created that match s. Kinds whose
@@ -135,8 +136,10 @@ func (s Selection) describe() string {
 }
 
 // Reap deletes every chaos object chaosops created that matches s and
-// waits until they are gone (or the context ends). It is idempotent:
-// nothing to delete is success.
+// waits until they are gone (or the context ends), as a run's cleanup
+// does, ForceCleanup included; each object's Cleanup says how it went. It
+// is idempotent: nothing to delete is success. An object left behind is a
+// *CleanupIncompleteError.
 func (r *Runner) Reap(ctx context.Context, s Selection, opts RunOptions) ([]ObjectStatus, error) {
 	opts.setDefaults()
 	objs, err := r.List(ctx, s)
@@ -144,14 +147,17 @@ func (r *Runner) Reap(ctx context.Context, s Selection, opts RunOptions) ([]Obje
 		return nil, err
 	}
 	var errs []error
-	for _, o := range objs {
+	for i, o := range objs {
 		k, _ := api.KindNamed(o.Kind)
 		obj := &api.Object{}
 		obj.Name, obj.Namespace = o.Name, o.Namespace
+		obj.Labels = map[string]string{LabelRun: o.Run, LabelDeployment: o.Deployment}
 		x := &run{r: r, opts: opts, kind: k, obj: obj, res: &Result{Ref: o.Ref}}
-		if err := x.teardown(ctx); err != nil {
+		err := x.teardown(ctx)
+		objs[i].Cleanup = x.res.Cleanup
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", o.Ref, err))
 		}
 	}
-	return objs, errors.Join(errs...)
+	return objs, joinLine(errs...)
 }

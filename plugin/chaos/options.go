@@ -25,7 +25,6 @@ const (
 	DefaultInjectionTimeout = 2 * time.Minute
 	DefaultRecoveryTimeout  = 2 * time.Minute
 	DefaultDeleteTimeout    = time.Minute
-	DefaultCleanupGrace     = 30 * time.Second
 	DefaultMaxPercent       = 50
 	DefaultChaosNamespace   = "chaos-mesh"
 )
@@ -75,16 +74,25 @@ type RunOptions struct {
 	// Duration is set as spec.duration when the spec has none, so the
 	// cluster ends the fault even if we die; default DefaultDuration.
 	Duration time.Duration
-	// InjectionTimeout bounds the wait for Selected and AllInjected.
+	// InjectionTimeout bounds the wait for Selected and AllInjected; a
+	// permanent failure ends it sooner (see FailurePatterns).
 	InjectionTimeout time.Duration
-	// RecoveryTimeout bounds the wait for AllRecovered after the hold.
+	// RecoveryTimeout bounds, after the hold, the wait for the controller
+	// to stop the fault (desiredPhase Stop, often late), and then again
+	// the wait for AllRecovered.
 	RecoveryTimeout time.Duration
-	// DeleteTimeout bounds the wait for the object to be gone.
+	// DeleteTimeout bounds the wait for the object to be gone, after a
+	// cancel too.
 	DeleteTimeout time.Duration
-	// CleanupGrace bounds the cleanup after a cancel.
+	// CleanupGrace, when set, caps the whole cleanup after a cancel, for a
+	// caller that must answer sooner than DeleteTimeout (a Cloudify
+	// operation's process is given a fixed grace after a cancel). Zero
+	// lets the cleanup after a cancel wait as long as any other.
 	CleanupGrace time.Duration
 	// ForceCleanup removes a stuck finalizer with Chaos Mesh's
-	// cleanFinalizer annotation; the run is then "recovery unverified".
+	// cleanFinalizer annotation (or, when the controller ignores it, with
+	// a patch), then removes the run's entries from the Pod*Chaos child
+	// objects; the run is then "recovery unverified".
 	ForceCleanup bool
 
 	// ChaosNamespace is where Chaos Mesh runs; default DefaultChaosNamespace.
@@ -123,7 +131,6 @@ func (o *RunOptions) setDefaults() {
 	def(&o.InjectionTimeout, DefaultInjectionTimeout)
 	def(&o.RecoveryTimeout, DefaultRecoveryTimeout)
 	def(&o.DeleteTimeout, DefaultDeleteTimeout)
-	def(&o.CleanupGrace, DefaultCleanupGrace)
 	def(&o.Guard.MaxDuration, DefaultMaxDuration)
 	if o.Guard.MaxPercent == 0 {
 		o.Guard.MaxPercent = DefaultMaxPercent

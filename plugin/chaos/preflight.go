@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -24,19 +25,25 @@ const (
 
 // PreflightReport is what the preflight found.
 type PreflightReport struct {
-	Kind            string   `json:"kind"`
-	Namespace       string   `json:"namespace"`
-	TargetPods      []string `json:"target_pods"`
-	Controller      string   `json:"controller"`
-	NamespaceFilter bool     `json:"namespace_filter"`
-	Warnings        []string `json:"warnings,omitempty"`
+	Kind       string   `json:"kind"`
+	Namespace  string   `json:"namespace"`
+	TargetPods []string `json:"target_pods"`
+	Controller string   `json:"controller"`
+	// NamespaceFilter is true when target namespaces must be opted in:
+	// the controller filters namespaces, or its setting could not be read.
+	NamespaceFilter bool `json:"namespace_filter"`
+	// NamespaceFilterSource says where NamespaceFilter comes from.
+	NamespaceFilterSource string   `json:"namespace_filter_source,omitempty"`
+	Warnings              []string `json:"warnings,omitempty"`
 }
 
 // Preflight checks, without creating anything, that a run can work: the
 // kind's CRD is installed, the namespaces exist, the selector matches at
 // least one Running pod, the Chaos Mesh controller (and chaos-daemon on the
-// targets' nodes) is ready, namespaces are opted in when Chaos Mesh filters
-// them, and no earlier run of the same deployment is still injected.
+// targets' nodes) is ready, target namespaces are opted in
+// (chaos-mesh.org/inject=enabled) when the controller filters namespaces or
+// its setting cannot be read, and no earlier run of the same deployment is
+// still injected.
 func (r *Runner) Preflight(ctx context.Context, opts RunOptions) (*PreflightReport, error) {
 	opts.setDefaults()
 	obj := opts.Object
@@ -57,9 +64,12 @@ func (r *Runner) Preflight(ctx context.Context, opts RunOptions) (*PreflightRepo
 		}
 		return rep, fmt.Errorf("preflight: list %s in %s: %w", kind.Name, obj.Namespace, err)
 	}
+	// A namespace without annotations has a nil map: it is read like any
+	// other. unreadable holds the namespaces we may not read.
 	nsAnnotations := map[string]map[string]string{}
+	unreadable := map[string]bool{}
 	for _, ns := range append([]string{obj.Namespace}, targetNamespaces(obj)...) {
-		if _, seen := nsAnnotations[ns]; seen {
+		if _, seen := nsAnnotations[ns]; seen || unreadable[ns] {
 			continue
 		}
 		u, err := r.Dynamic.Resource(gvrNamespaces).Get(ctx, ns, metav1.GetOptions{})
@@ -67,8 +77,7 @@ func (r *Runner) Preflight(ctx context.Context, opts RunOptions) (*PreflightRepo
 		case apierrors.IsNotFound(err):
 			return rep, precheckf("preflight namespace", "namespace %s does not exist", ns)
 		case apierrors.IsForbidden(err):
-			rep.Warnings = append(rep.Warnings, "cannot read namespace "+ns+" (forbidden): opt-in not checked")
-			nsAnnotations[ns] = nil
+			unreadable[ns] = true
 		case err != nil:
 			return rep, fmt.Errorf("preflight: namespace %s: %w", ns, err)
 		default:
@@ -82,11 +91,16 @@ func (r *Runner) Preflight(ctx context.Context, opts RunOptions) (*PreflightRepo
 	if err := r.checkController(ctx, opts, rep, nodes); err != nil {
 		return rep, err
 	}
-	if rep.NamespaceFilter {
-		for _, ns := range targetNamespaces(obj) {
-			if a := nsAnnotations[ns]; a != nil && a[api.InjectAnnotation] != api.InjectEnabled {
-				return rep, precheckf("preflight namespace opt-in", "Chaos Mesh filters namespaces and %s is not opted in; annotate it %s=%s", ns, api.InjectAnnotation, api.InjectEnabled)
+	for _, ns := range targetNamespaces(obj) {
+		switch {
+		case !rep.NamespaceFilter:
+			if unreadable[ns] {
+				rep.Warnings = append(rep.Warnings, "cannot read namespace "+ns+" (forbidden): opt-in not checked (the controller does not filter namespaces)")
 			}
+		case unreadable[ns]:
+			return rep, precheckf("preflight namespace opt-in", "%s, and namespace %s cannot be read (forbidden) to check its %s annotation; allow get on namespace %s", rep.NamespaceFilterSource, ns, api.InjectAnnotation, ns)
+		case nsAnnotations[ns][api.InjectAnnotation] != api.InjectEnabled:
+			return rep, precheckf("preflight namespace opt-in", "%s, and namespace %s is not opted in; annotate it: kubectl annotate namespace %s %s=%s", rep.NamespaceFilterSource, ns, ns, api.InjectAnnotation, api.InjectEnabled)
 		}
 	}
 	if err := r.checkNoActiveRun(ctx, kind, obj, opts.Owner); err != nil {
@@ -179,7 +193,9 @@ func (r *Runner) checkController(ctx context.Context, opts RunOptions, rep *Pref
 	case apierrors.IsNotFound(err):
 		return precheckf("preflight controller", "Deployment %s/%s not found: is Chaos Mesh installed in namespace %s?", opts.ChaosNamespace, controllerDeployment, opts.ChaosNamespace)
 	case apierrors.IsForbidden(err):
-		rep.Warnings = append(rep.Warnings, "cannot read the Chaos Mesh controller (forbidden): readiness not checked")
+		rep.Warnings = append(rep.Warnings, "cannot read the Chaos Mesh controller (forbidden): readiness not checked, namespace opt-in required")
+		rep.NamespaceFilter = true
+		rep.NamespaceFilterSource = fmt.Sprintf("the Deployment %s/%s cannot be read (forbidden), so whether Chaos Mesh filters namespaces (%s) is unknown and an opt-in is required", opts.ChaosNamespace, controllerDeployment, filterNamespaceEnv)
 		return nil
 	case err != nil:
 		return fmt.Errorf("preflight: controller: %w", err)
@@ -189,16 +205,7 @@ func (r *Runner) checkController(ctx context.Context, opts RunOptions, rep *Pref
 		return precheckf("preflight controller", "Chaos Mesh controller %s/%s has no ready replica", opts.ChaosNamespace, controllerDeployment)
 	}
 	rep.Controller = fmt.Sprintf("%s/%s (%d ready)", opts.ChaosNamespace, controllerDeployment, ready)
-	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
-	for _, c := range containers {
-		env, _, _ := unstructured.NestedSlice(c.(map[string]any), "env")
-		for _, e := range env {
-			em, _ := e.(map[string]any)
-			if em["name"] == filterNamespaceEnv && strings.EqualFold(fmt.Sprint(em["value"]), "true") {
-				rep.NamespaceFilter = true
-			}
-		}
-	}
+	rep.NamespaceFilter, rep.NamespaceFilterSource = namespaceFilter(d, opts.ChaosNamespace+"/"+controllerDeployment)
 	if opts.SkipDaemonCheck {
 		return nil
 	}
@@ -249,4 +256,46 @@ func (r *Runner) checkNoActiveRun(ctx context.Context, kind api.Kind, obj *api.O
 		}
 	}
 	return nil
+}
+
+// namespaceFilter reads from the controller Deployment whether Chaos Mesh
+// filters namespaces, as its controller reads ENABLE_FILTER_NAMESPACE
+// (pkg/config/controller.go, envconfig: a strconv.ParseBool value, default
+// false; the chart sets it from controllerManager.enableFilterNamespace).
+// It returns whether an opt-in is required and why. A setting it cannot
+// read (valueFrom, envFrom, a value that is not a bool) requires the
+// opt-in: failing safe, the preflight refuses rather than waits for a run
+// that selects nothing.
+func namespaceFilter(d *unstructured.Unstructured, where string) (required bool, source string) {
+	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+	envFrom := ""
+	for _, c := range containers {
+		cm, _ := c.(map[string]any)
+		env, _, _ := unstructured.NestedSlice(cm, "env")
+		for _, e := range env {
+			em, _ := e.(map[string]any)
+			if em["name"] != filterNamespaceEnv {
+				continue
+			}
+			if _, ok := em["valueFrom"]; ok {
+				return true, fmt.Sprintf("%s of Deployment %s comes from valueFrom, which the preflight does not resolve, so an opt-in is required", filterNamespaceEnv, where)
+			}
+			v, _ := em["value"].(string)
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return true, fmt.Sprintf("%s=%q of Deployment %s is not a bool, so an opt-in is required", filterNamespaceEnv, v, where)
+			}
+			if on {
+				return true, fmt.Sprintf("Chaos Mesh filters namespaces (%s=%s in Deployment %s)", filterNamespaceEnv, v, where)
+			}
+			return false, fmt.Sprintf("%s=%s in Deployment %s: no opt-in needed", filterNamespaceEnv, v, where)
+		}
+		if from, _, _ := unstructured.NestedSlice(cm, "envFrom"); len(from) > 0 {
+			envFrom, _ = cm["name"].(string)
+		}
+	}
+	if envFrom != "" {
+		return true, fmt.Sprintf("container %s of Deployment %s takes its environment from envFrom, which may set %s, so an opt-in is required", envFrom, where, filterNamespaceEnv)
+	}
+	return false, fmt.Sprintf("%s is not set in Deployment %s (Chaos Mesh's default: false): no opt-in needed", filterNamespaceEnv, where)
 }

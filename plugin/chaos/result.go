@@ -83,6 +83,10 @@ type Result struct {
 	// RecoveryUnverified is set when the finalizer was forced off
 	// (force_cleanup): the faults may still be in place.
 	RecoveryUnverified bool `json:"recovery_unverified,omitempty"`
+	// Cleanup says how the object went away (or that it did not), what
+	// chaosops removed by hand and what a person must check; nil when
+	// nothing was created.
+	Cleanup *Cleanup `json:"cleanup,omitempty"`
 	// Spec is the spec that was created.
 	Spec api.Spec `json:"spec,omitempty"`
 

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
 )
@@ -17,9 +19,12 @@ var errAborted = errors.New("aborted")
 
 // Run performs one experiment: guardrails and preflight, gate hook,
 // intent, server-side dry run, create, wait for Selected and AllInjected,
-// hold for the duration, wait for AllRecovered, delete and wait until gone.
-// On cancel it deletes the object and waits for recovery within
-// CleanupGrace. The Result is returned with the error, if any.
+// hold for the duration, wait for the controller's stop and AllRecovered,
+// delete and wait until gone. On cancel it deletes the object and waits
+// for it to be gone as a normal cleanup does (DeleteTimeout, and the
+// forced steps with ForceCleanup), capped by CleanupGrace when set; an
+// object still there is a *CleanupIncompleteError naming its finalizers
+// and the next step. The Result is returned with the error, if any.
 func (r *Runner) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	opts.setDefaults()
 	obj := opts.Object
@@ -105,6 +110,7 @@ type run struct {
 	obj  *api.Object
 	res  *Result
 	last *api.Object // latest version seen
+	uid  types.UID   // of the created (or adopted) object
 
 	abortReason string
 }
@@ -142,12 +148,18 @@ func (x *run) create(ctx context.Context) error {
 	}
 	res := x.r.chaos(x.kind, x.obj.Namespace)
 	if _, err := res.Create(ctx, u, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldManager: "chaosops"}); err != nil && !apierrors.IsAlreadyExists(err) {
+		if denial, ok := webhookDenial(err); ok {
+			return precheckf("admission webhook", "the server-side dry run was denied, nothing was created: %s", denial)
+		}
 		if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
 			return invalidf("spec", "the API server rejected %s: %v", x.res.Ref, err)
 		}
 		return fmt.Errorf("dry-run create: %w", err)
 	}
 	created, err := res.Create(ctx, u, metav1.CreateOptions{FieldManager: "chaosops"})
+	if denial, ok := webhookDenial(err); ok {
+		return precheckf("admission webhook", "the create was denied, nothing was created: %s", denial)
+	}
 	if apierrors.IsAlreadyExists(err) {
 		created, err = res.Get(ctx, x.obj.Name, metav1.GetOptions{})
 		if err != nil {
@@ -157,6 +169,7 @@ func (x *run) create(ctx context.Context) error {
 			return fmt.Errorf("an object of the same name that chaosops did not create for this run exists; delete it or use another run id")
 		}
 		x.res.Created = created.GetCreationTimestamp().Time
+		x.uid = created.GetUID()
 		x.event(StepCreated, "adopted the object created by an earlier attempt of this run")
 		return nil
 	}
@@ -164,6 +177,7 @@ func (x *run) create(ctx context.Context) error {
 		return fmt.Errorf("create: %w", err)
 	}
 	x.res.Created = created.GetCreationTimestamp().Time
+	x.uid = created.GetUID()
 	if x.res.Created.IsZero() {
 		x.res.Created = x.r.Now()
 	}
@@ -183,7 +197,7 @@ func (x *run) afterCreate(ctx context.Context) (*Result, error) {
 			return x.cancelled(ctx)
 		}
 		tdErr := x.teardown(ctx)
-		return x.end(VerdictInjectionFailed, errors.Join(err, tdErr))
+		return x.end(VerdictInjectionFailed, joinLine(err, tdErr))
 	}
 	aborted, err := x.hold(ctx)
 	if ctx.Err() != nil {
@@ -191,7 +205,7 @@ func (x *run) afterCreate(ctx context.Context) (*Result, error) {
 	}
 	if err != nil {
 		tdErr := x.teardown(ctx)
-		return x.end(VerdictError, errors.Join(err, tdErr))
+		return x.end(VerdictError, joinLine(err, tdErr))
 	}
 	if !aborted && !x.obj.Spec.OneShot() {
 		if err := x.waitRecovered(ctx); err != nil {
@@ -199,7 +213,7 @@ func (x *run) afterCreate(ctx context.Context) (*Result, error) {
 				return x.cancelled(ctx)
 			}
 			tdErr := x.teardown(ctx)
-			return x.end(VerdictError, errors.Join(err, tdErr))
+			return x.end(VerdictError, joinLine(err, tdErr))
 		}
 	}
 	if err := x.teardown(ctx); err != nil {
@@ -225,12 +239,63 @@ func (x *run) afterCreate(ctx context.Context) (*Result, error) {
 	return x.end(VerdictPass, nil)
 }
 
-// cancelled cleans up after a cancel under its own deadline.
+// cancelled cleans up after a cancel: the same teardown as a normal
+// cleanup, on a context of its own.
 func (x *run) cancelled(ctx context.Context) (*Result, error) {
 	cause := context.Cause(ctx)
-	x.event(StepCancelled, "cancelled (%v): deleting the chaos object", cause)
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), x.opts.CleanupGrace)
+	budget := x.cleanupBudget()
+	x.event(StepCancelled, "cancelled (%v): deleting the chaos object and waiting up to %s for it to be gone", cause, min(budget, x.opts.DeleteTimeout))
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
 	defer cancel()
-	err := x.teardown(cctx)
-	return x.end(VerdictCancelled, errors.Join(fmt.Errorf("cancelled: %w", cause), err))
+	if err := x.teardown(cctx); err != nil {
+		return x.end(VerdictCancelled, fmt.Errorf("cancelled (%w); %w", cause, err))
+	}
+	return x.end(VerdictCancelled, fmt.Errorf("cancelled: %w", cause))
 }
+
+// cleanupBudget bounds the cleanup after a cancel: what a normal teardown
+// may take (the wait, and with ForceCleanup the two forced waits), capped
+// by CleanupGrace when the caller set one.
+func (x *run) cleanupBudget() time.Duration {
+	// Besides the waits: the reserve for the report, a second for the
+	// delete and patch calls.
+	b := x.opts.DeleteTimeout + cleanupReserve + time.Second
+	if x.opts.ForceCleanup {
+		b = 3*x.opts.DeleteTimeout + cleanupReserve + time.Second
+	}
+	if g := x.opts.CleanupGrace; g > 0 && g < b {
+		b = g
+	}
+	return b
+}
+
+// joinLine joins errors on one line ("; "), so that a one-line outcome
+// (a Cloudify abort message) keeps the cleanup's part; errors.Is and
+// errors.As see every part.
+func joinLine(errs ...error) error {
+	var out lineErrors
+	for _, e := range errs {
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	switch len(out) {
+	case 0:
+		return nil
+	case 1:
+		return out[0]
+	}
+	return out
+}
+
+type lineErrors []error
+
+func (l lineErrors) Error() string {
+	parts := make([]string, len(l))
+	for i, e := range l {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (l lineErrors) Unwrap() []error { return l }

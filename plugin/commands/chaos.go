@@ -22,6 +22,12 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/report"
 )
 
+// ExitCleanupIncomplete is the exit code of a run, reap or halt-all that
+// left a chaos object behind (held by a finalizer): it wins over the
+// verdict's code, 143 for a cancel included, since the cluster is not
+// clean. The message names the finalizer and the next step.
+const ExitCleanupIncomplete = 8
+
 // VerdictExitCodes maps each verdict to the CLI's exit code (README table).
 var VerdictExitCodes = map[chaos.Verdict]int{
 	chaos.VerdictPass:                 0,
@@ -59,10 +65,10 @@ func cliConnect(c *cli.Context, log *slog.Logger) (*kube.Client, error) {
 func runFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.DurationFlag{Name: "duration", Value: chaos.DefaultDuration, Usage: "how long the fault lasts (spec.duration)"},
-		&cli.DurationFlag{Name: "injection-timeout", Value: chaos.DefaultInjectionTimeout, Usage: "wait for every target to be injected"},
-		&cli.DurationFlag{Name: "recovery-timeout", Value: chaos.DefaultRecoveryTimeout, Usage: "wait for recovery after the duration"},
-		&cli.DurationFlag{Name: "delete-timeout", Value: chaos.DefaultDeleteTimeout, Usage: "wait for the deleted object to be gone before it counts as stuck"},
-		&cli.BoolFlag{Name: "force-cleanup", Usage: "remove a stuck finalizer (recovery then unverified)"},
+		&cli.DurationFlag{Name: "injection-timeout", Value: chaos.DefaultInjectionTimeout, Usage: "wait for every target to be injected (a permanent failure ends the wait at once)"},
+		&cli.DurationFlag{Name: "recovery-timeout", Value: chaos.DefaultRecoveryTimeout, Usage: "after the duration, wait this long for the controller to stop the fault, then this long for recovery"},
+		&cli.DurationFlag{Name: "delete-timeout", Value: chaos.DefaultDeleteTimeout, Usage: "wait for the deleted object to be gone before it counts as stuck (after Ctrl-C too)"},
+		&cli.BoolFlag{Name: "force-cleanup", Usage: "remove a stuck finalizer and the run's Pod*Chaos entries (recovery then unverified)"},
 		&cli.StringSliceFlag{Name: "allowed-namespace", Usage: "the only namespaces a run may target (repeatable)"},
 		&cli.IntSliceFlag{Name: "allowed-port", Usage: "the only ports an HTTPChaos may target (repeatable)"},
 		&cli.DurationFlag{Name: "max-duration", Value: chaos.DefaultMaxDuration, Usage: "longest duration allowed"},
@@ -186,16 +192,46 @@ func runAndReport(c *cli.Context, obj *api.Object) error {
 		}
 	}
 	fmt.Fprintf(c.App.Writer, "%s: verdict %s%s\n", res.Ref, res.Verdict, reasonSuffixCLI(res.Reason))
+	printCleanup(c, res.Ref, res.Cleanup)
 	if out.Files.Dir != "" {
 		fmt.Fprintf(c.App.Writer, "report: %s\nchart:  %s\njournal: %s\n", out.Files.Markdown, out.Files.Chart, out.Files.Journal)
 	}
-	if res.Verdict == chaos.VerdictPass {
+	code := VerdictExitCodes[res.Verdict]
+	if res.Cleanup != nil && res.Cleanup.Outcome == chaos.CleanupIncomplete {
+		code = ExitCleanupIncomplete
+	}
+	if code == 0 {
 		return nil
 	}
 	if err == nil {
 		err = fmt.Errorf("verdict %s", res.Verdict)
 	}
-	return &exitError{code: VerdictExitCodes[res.Verdict], err: err}
+	return &exitError{code: code, err: err}
+}
+
+// printCleanup says how a forced or incomplete cleanup went: what was
+// removed by hand, what a person must check, the next step.
+func printCleanup(c *cli.Context, ref string, cl *chaos.Cleanup) {
+	if cl == nil || cl.Outcome == chaos.CleanupComplete {
+		return
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "%s: cleanup %s\n", ref, cl.Outcome)
+	for _, f := range cl.Finalizers {
+		fmt.Fprintf(w, "  finalizer: %s\n", f)
+	}
+	for _, r := range cl.Records {
+		fmt.Fprintf(w, "  not recovered: %s\n", r)
+	}
+	for _, r := range cl.RemovedByHand {
+		fmt.Fprintf(w, "  removed by hand: %s\n", r)
+	}
+	for _, r := range cl.Check {
+		fmt.Fprintf(w, "  check: %s\n", r)
+	}
+	if cl.Next != "" {
+		fmt.Fprintf(w, "  next: %s\n", cl.Next)
+	}
 }
 
 func reasonSuffixCLI(r string) string {
@@ -226,17 +262,16 @@ func chaosCommand() *cli.Command {
 		&cli.BoolFlag{Name: "force-cleanup", Usage: "remove stuck finalizers"},
 	)
 	return &cli.Command{
-		Name:        "chaos",
-		Usage:       "run and manage Chaos Mesh experiments safely",
-		Description: "Exit codes of http and run, by verdict: " + verdictTable(),
+		Name:  "chaos",
+		Usage: "run and manage Chaos Mesh experiments safely",
+		Description: "Exit codes of http and run, by verdict: " + verdictTable() + "\n" +
+			"cleanup incomplete (a chaos object left behind, also after Ctrl-C; for reap and halt-all too): " + strconv.Itoa(ExitCleanupIncomplete),
 		Subcommands: []*cli.Command{
 			{
-				Name:  "http",
-				Usage: "run one HTTPChaos: guardrails, preflight, create, wait for injection, hold, wait for recovery, delete; exit code by verdict",
-				Description: "Steps: guardrails and preflight (nothing is created if they fail); create a uniquely named HTTPChaos with\n" +
-					"spec.duration set; wait for Selected and AllInjected; hold; wait for AllRecovered; delete and wait until gone.\n" +
-					"Ctrl-C deletes the object and waits for recovery. It exits when every object it created is gone.",
-				Flags: httpFlags,
+				Name:        "http",
+				Usage:       "run one HTTPChaos: guardrails, preflight, create, wait for injection, hold, wait for recovery, delete; exit code by verdict",
+				Description: runDescription("HTTPChaos"),
+				Flags:       httpFlags,
 				Action: func(c *cli.Context) error {
 					selector, err := chaos.ParseSelector(c.String("selector"))
 					if err != nil {
@@ -254,8 +289,9 @@ func chaosCommand() *cli.Command {
 				},
 			},
 			{
-				Name:  "run",
-				Usage: "run any Chaos Mesh experiment from a YAML spec with the same lifecycle",
+				Name:        "run",
+				Usage:       "run any Chaos Mesh experiment from a YAML spec with the same lifecycle",
+				Description: runDescription("chaos object"),
 				Flags: append(append(connFlags(), runFlags()...),
 					&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Required: true, Usage: "YAML of one chaos object"},
 					&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Value: "default", Usage: "namespace when the spec has none"},
@@ -281,10 +317,10 @@ func chaosCommand() *cli.Command {
 			manageCommand("status", "print conditions and per-target records as JSON", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, _ bool) ([]chaos.ObjectStatus, error) {
 				return r.List(ctx, s)
 			}),
-			manageCommand("reap", "delete the chaos objects of --deployment (default cli) and wait until gone", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, force bool) ([]chaos.ObjectStatus, error) {
+			manageCommand("reap", "delete the chaos objects of --deployment (default cli) and wait until gone (up to 1m each); with --force-cleanup also remove stuck finalizers and the runs' Pod*Chaos entries; exit 8 if one is left", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, force bool) ([]chaos.ObjectStatus, error) {
 				return r.Reap(ctx, s, chaos.RunOptions{ForceCleanup: force})
 			}),
-			manageCommand("halt-all", "delete every chaos object chaosops created in the cluster", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, force bool) ([]chaos.ObjectStatus, error) {
+			manageCommand("halt-all", "delete every chaos object chaosops created in the cluster, as reap does; exit 8 if one is left", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, force bool) ([]chaos.ObjectStatus, error) {
 				s.Deployment = ""
 				return r.Reap(ctx, s, chaos.RunOptions{ForceCleanup: force})
 			}),
@@ -329,9 +365,27 @@ func manageCommand(name, usage string, flags []cli.Flag, do func(context.Context
 			objs, err := do(c.Context, chaos.NewRunner(cl, log), s, c.Bool("force-cleanup"))
 			b, _ := json.MarshalIndent(objs, "", "  ")
 			fmt.Fprintln(c.App.Writer, string(b))
+			if chaos.IsCleanupIncomplete(err) {
+				return &exitError{code: ExitCleanupIncomplete, err: err}
+			}
 			return err
 		},
 	}
+}
+
+// runDescription is the help of http and run: the steps in order and what
+// a cancel does.
+func runDescription(what string) string {
+	return "Steps: guardrails and preflight (nothing is created if they fail, nor when an admission webhook denies the\n" +
+		"server-side dry run: precheck_failed); create a uniquely named " + what + " with spec.duration set; wait for Selected\n" +
+		"and AllInjected (a permanent failure, e.g. no chaos-daemon on the node, ends it at once: injection_failed); hold;\n" +
+		"wait for the controller to stop the fault and for AllRecovered; delete and wait until gone (--delete-timeout).\n" +
+		"A finalizer that does not clear is reported (exit 8, cleanup incomplete); with --force-cleanup it is forced off and\n" +
+		"the run's entries are removed from the targets' Pod*Chaos objects; recovery is then unverified (a run that would\n" +
+		"have passed is recovered_but_degraded, exit 7) and the output lists what was removed by hand and what to check.\n" +
+		"Ctrl-C or SIGTERM deletes the object and waits for it to be gone like any cleanup (--delete-timeout, and the forced\n" +
+		"steps with --force-cleanup): exit 143 once it is gone; exit 8 when it is still there, naming the finalizer and the next\n" +
+		"step (chaosops chaos reap --run ID --force-cleanup)."
 }
 
 // verdictTable renders the exit-code table for help text.

@@ -1,13 +1,19 @@
 package commands_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/controllerstandin"
+	"github.com/cloudify-chaos/chaosops/plugin/commands"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 	"github.com/cloudify-chaos/chaosops/plugin/report"
@@ -62,4 +68,72 @@ spec:
 			}
 		})
 	}
+}
+
+// TestChaosCleanupIncompleteExitCode: a SIGTERM while the object's
+// finalizer holds ends with exit 8 (not the clean cancel's 143), naming the
+// finalizer and the next step; reap without --force-cleanup exits 8 too,
+// and with it removes the object.
+func TestChaosCleanupIncompleteExitCode(t *testing.T) {
+	t.Setenv(report.RootEnv, t.TempDir())
+	kc := testenv.Kubeconfig(t)
+	ns := demoApp(t)
+	spec := filepath.Join(t.TempDir(), "sticky.yaml")
+	if err := os.WriteFile(spec, []byte(fmt.Sprintf(`apiVersion: chaos-mesh.org/v1alpha1
+kind: HTTPChaos
+metadata:
+  namespace: %s
+  annotations: {%s: "true"}
+spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port: 8080, abort: true, duration: 5m}
+`, ns, controllerstandin.StickyFinalizerAnnotation)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(chaosbin.Path(t), "chaos", "run", "-f", spec, "--kubeconfig", kc, "--safety-lever-file", "", "--delete-timeout", "3s")
+	var stdout, stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(stderr.String(), "targets injected"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("no injection within 1m:\n%s", stderr.String())
+		}
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+	out := stdout.String() + stderr.String()
+	if code := cmd.ProcessState.ExitCode(); code != commands.ExitCleanupIncomplete {
+		t.Fatalf("exit %d, want %d (cleanup incomplete)\n%s", code, commands.ExitCleanupIncomplete, out)
+	}
+	for _, want := range []string{"verdict cancelled", "cleanup incomplete", "chaos-mesh/records", "chaosops chaos reap -n " + ns, "--force-cleanup"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	base := []string{"--kubeconfig", kc, "-n", ns}
+	if _, errb, code := chaosbin.Run(t, append([]string{"chaos", "reap"}, base...)...); code != commands.ExitCleanupIncomplete {
+		t.Errorf("reap without --force-cleanup: exit %d, want %d\n%s", code, commands.ExitCleanupIncomplete, errb)
+	}
+	if o, errb, code := chaosbin.Run(t, append([]string{"chaos", "reap", "--force-cleanup"}, base...)...); code != 0 || !strings.Contains(o, `"outcome": "forced"`) {
+		t.Errorf("reap --force-cleanup: exit %d\n%s\n%s", code, o, errb)
+	}
+}
+
+// lockedBuffer is a buffer a child process writes while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -20,10 +20,10 @@ import (
 // chaosRunInputs are the safety and timing inputs of every run.
 var chaosRunInputs = []runtime.Input{
 	{Name: "duration", Default: "2m", Description: "how long the fault lasts (spec.duration; the cluster ends it even if chaosops dies)"},
-	{Name: "injection_timeout", Default: "2m", Description: "how long to wait for every target to be injected"},
-	{Name: "recovery_timeout", Default: "2m", Description: "how long to wait for recovery after the duration"},
-	{Name: "delete_timeout", Default: "1m", Description: "how long to wait for the deleted object to be gone before it counts as stuck"},
-	{Name: "force_cleanup", Default: "false", Description: "remove a stuck chaos-mesh/records finalizer (recovery then unverified)"},
+	{Name: "injection_timeout", Default: "2m", Description: "how long to wait for every target to be injected (a permanent failure, such as no chaos-daemon on the node, ends the wait at once)"},
+	{Name: "recovery_timeout", Default: "2m", Description: "after the duration, how long to wait for the controller to stop the fault, then how long to wait for recovery"},
+	{Name: "delete_timeout", Default: "1m", Description: "how long to wait for the deleted object to be gone before it counts as stuck (cleanup incomplete)"},
+	{Name: "force_cleanup", Default: "false", Description: "remove a stuck chaos-mesh/records finalizer and the run's entries in the targets' Pod*Chaos objects (recovery then unverified)"},
 	{Name: "allowed_namespaces", Description: "list: the only namespaces a run may target"},
 	{Name: "allowed_ports", Description: "list: the only ports an HTTPChaos may target"},
 	{Name: "max_duration", Default: "10m", Description: "longest duration allowed"},
@@ -96,8 +96,8 @@ func Chaos() []runtime.Handler {
 		{Name: "chaos_actions.pause", Summary: "Pause this deployment's running experiments (experiment.chaos-mesh.org/pause).", Inputs: sel, Run: pauseChaos(true)},
 		{Name: "chaos_actions.resume", Summary: "Resume this deployment's paused experiments.", Inputs: sel, Run: pauseChaos(false)},
 		{Name: "chaos_actions.status", Summary: "Record the conditions and per-target records of this deployment's experiments in runtime property chaos_status.", Inputs: sel, Run: chaosStatus},
-		{Name: "chaos_actions.reap", Summary: "Delete every chaos object this deployment created (by label) and wait until gone.", Inputs: append(sel, runtime.Input{Name: "force_cleanup", Default: "false", Description: "remove stuck finalizers"}), Run: reapChaos(false)},
-		{Name: "chaos_actions.halt_all", Summary: "Delete every chaos object chaosops created in the cluster, of any deployment.", Inputs: append(sel, runtime.Input{Name: "force_cleanup", Default: "false", Description: "remove stuck finalizers"}), Run: reapChaos(true)},
+		{Name: "chaos_actions.reap", Summary: "Delete every chaos object this deployment created (by label) and wait until gone.", Inputs: append(sel, runtime.Input{Name: "force_cleanup", Default: "false", Description: "remove stuck finalizers and the runs' entries in Pod*Chaos objects"}), Run: reapChaos(false)},
+		{Name: "chaos_actions.halt_all", Summary: "Delete every chaos object chaosops created in the cluster, of any deployment.", Inputs: append(sel, runtime.Input{Name: "force_cleanup", Default: "false", Description: "remove stuck finalizers and the runs' entries in Pod*Chaos objects"}), Run: reapChaos(true)},
 		{Name: "chaos_actions.preflight", Summary: "Check that an HTTPChaos run could start (CRDs, namespace, targets, controller, opt-in, guardrails) without creating anything.", Inputs: preflightInputs, Run: preflightChaos},
 		{Name: "chaos_actions.dashboard_token", Summary: "Mint a short-lived Chaos Dashboard token (TokenRequest) for a least-privilege viewer or manager ServiceAccount.", Inputs: withConn(
 			runtime.Input{Name: "namespace", Default: "default", Description: "the app namespace the token may act in"},
@@ -182,8 +182,17 @@ func runOptions(ctx context.Context, op *runtime.Op, obj *api.Object) (chaos.Run
 		return o, err
 	}
 	o.OnIntent = func(name string) error { return op.SetPropNow(ctx, "chaos_current", name) }
+	o.CleanupGrace = cancelCleanupGrace
 	return o, nil
 }
+
+// cancelCleanupGrace caps the cleanup after a cancel in operation mode:
+// the runtime waits 20 s for a cancelled handler (runtime.Options.Grace,
+// as commands.Main sets it) before it reports without it. Within this
+// budget the run either sees its object gone or reports cleanup incomplete
+// with the finalizer and the next step (chaos_actions.reap with
+// force_cleanup), which becomes the operation's abort message.
+const cancelCleanupGrace = 15 * time.Second
 
 func httpObject(op *runtime.Op) (*api.Object, error) {
 	if m := op.Inputs.String("manifest", ""); m != "" {
@@ -285,7 +294,13 @@ func runChaos(ctx context.Context, op *runtime.Op, obj *api.Object) error {
 		return runErr
 	}
 	res := out.Result
-	op.SetProp("chaos_current", "")
+	if res.Cleanup != nil && res.Cleanup.Outcome == chaos.CleanupIncomplete {
+		// The object is still there: keep its name for reap.
+		op.Log.Error(fmt.Sprintf("%s: cleanup incomplete, held by finalizers %v; next: %s", res.Ref, res.Cleanup.Finalizers, res.Cleanup.Next))
+	} else {
+		op.SetProp("chaos_current", "")
+	}
+	logCleanup(op, res.Ref, res.Cleanup)
 	summary := runSummary(res)
 	summary["report"] = out.Summary
 	op.SetProp("chaos_last_run", summary)
@@ -397,7 +412,33 @@ func runSummary(r *chaos.Result) map[string]any {
 		"ref": r.Ref, "name": r.Name, "namespace": r.Namespace, "kind": r.Kind, "run_id": r.RunID,
 		"verdict": string(r.Verdict), "reason": reason, "recovery_unverified": r.RecoveryUnverified,
 		"started": ts(r.Started), "created": ts(r.Created), "injected": ts(r.Injected), "recovered": ts(r.Recovered),
-		"deleted": ts(r.Deleted), "ended": ts(r.Ended), "targets": targets, "timeline": tl,
+		"deleted": ts(r.Deleted), "ended": ts(r.Ended), "targets": targets, "timeline": tl, "cleanup": cleanupProps(r.Cleanup),
+	}
+}
+
+// cleanupProps is a cleanup outcome for runtime properties (nil when
+// nothing was created).
+func cleanupProps(cl *chaos.Cleanup) any {
+	if cl == nil {
+		return nil
+	}
+	return map[string]any{
+		"outcome": string(cl.Outcome), "finalizers": anyList(cl.Finalizers), "records": anyList(cl.Records),
+		"removed_by_hand": anyList(cl.RemovedByHand), "check": anyList(cl.Check), "next": cl.Next,
+	}
+}
+
+// logCleanup puts a forced or incomplete cleanup in the event log: what
+// was removed by hand, what a person must check.
+func logCleanup(op *runtime.Op, ref string, cl *chaos.Cleanup) {
+	if cl == nil || cl.Outcome == chaos.CleanupComplete {
+		return
+	}
+	for _, r := range cl.RemovedByHand {
+		op.Log.Warn(fmt.Sprintf("%s: cleanup %s: removed by hand: %s", ref, cl.Outcome, r))
+	}
+	for _, r := range cl.Check {
+		op.Log.Warn(fmt.Sprintf("%s: cleanup %s: check: %s", ref, cl.Outcome, r))
 	}
 }
 
@@ -491,10 +532,14 @@ func reapChaos(all bool) func(context.Context, *runtime.Op) error {
 		}
 		objs, err := r.Reap(ctx, s, chaos.RunOptions{ForceCleanup: force})
 		refs := make([]any, 0, len(objs))
+		cleanups := map[string]any{}
 		for _, o := range objs {
 			refs = append(refs, o.Ref)
+			logCleanup(op, o.Ref, o.Cleanup)
+			cleanups[o.Ref] = cleanupProps(o.Cleanup)
 		}
-		op.Log.Info(fmt.Sprintf("reaped %d chaos objects", len(objs)))
+		op.Log.Info(fmt.Sprintf("reaped %s", countNoun(len(objs), "chaos object")))
+		op.SetProp("chaos_reap_cleanup", cleanups)
 		op.SetProp("chaos_reaped", refs)
 		op.SetProp("chaos_current", "")
 		return err
@@ -516,7 +561,8 @@ func preflightChaos(ctx context.Context, op *runtime.Op) error {
 	}
 	rep, err := chaos.NewRunner(c, op.Log).Preflight(ctx, o)
 	if rep != nil {
-		op.SetProp("chaos_preflight", map[string]any{"ok": err == nil, "target_pods": len(rep.TargetPods), "controller": rep.Controller, "namespace_filter": rep.NamespaceFilter, "warnings": anyList(rep.Warnings)})
+		op.SetProp("chaos_preflight", map[string]any{"ok": err == nil, "target_pods": len(rep.TargetPods), "controller": rep.Controller, "namespace_filter": rep.NamespaceFilter,
+			"namespace_filter_source": rep.NamespaceFilterSource, "warnings": anyList(rep.Warnings)})
 		for _, w := range rep.Warnings {
 			op.Log.Warn("preflight: " + w)
 		}
@@ -526,6 +572,13 @@ func preflightChaos(ctx context.Context, op *runtime.Op) error {
 	}
 	op.Log.Info(fmt.Sprintf("preflight passed: %d target pods, controller %s", len(rep.TargetPods), rep.Controller))
 	return nil
+}
+
+func countNoun(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func anyList(s []string) []any {

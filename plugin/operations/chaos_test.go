@@ -3,6 +3,7 @@ package operations_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -10,9 +11,11 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
+	"github.com/cloudify-chaos/chaosops/plugin/chaos/controllerstandin"
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
@@ -83,7 +86,7 @@ func TestRunHTTPChaosOperation(t *testing.T) {
 		if rp["chaos_verdict"] != "pass" || last["verdict"] != "pass" || rp["chaos_current"] != "" {
 			t.Errorf("runtime properties: %v", rp)
 		}
-		for _, want := range []string{"created (duration 2s)", "selected 1 targets", "all 1 targets injected after", "all targets recovered", "deleted", "verdict pass"} {
+		for _, want := range []string{"created (duration 2s)", "selected 1 target", "all targets injected after", "(1 target)", "all targets recovered", "deleted", "verdict pass"} {
 			if !strings.Contains(chaosLogs(res), want) {
 				t.Errorf("log lacks %q:\n%s", want, chaosLogs(res))
 			}
@@ -149,6 +152,55 @@ func TestRunHTTPChaosOperation(t *testing.T) {
 			t.Errorf("%d chaos objects left after cancel", n)
 		}
 	})
+}
+
+func TestCancelledOperationWithAHeldFinalizer(t *testing.T) {
+	kubeconfig, err := os.ReadFile(testenv.Kubeconfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, dyn := demoNamespace(t)
+	t.Cleanup(func() { releaseChaos(t, dyn, ns) })
+	manifest := fmt.Sprintf(`apiVersion: chaos-mesh.org/v1alpha1
+kind: HTTPChaos
+metadata:
+  annotations: {%q: "true"}
+spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port: 8080, abort: true, duration: 5m}
+`, controllerstandin.StickyFinalizerAnnotation)
+	ctx, cancel := context.WithCancel(t.Context())
+	go cancelWhenInjected(ctx, cancel, dyn, ns)
+	res, state := runChaosOp(t, ctx, "chaos_actions.run", map[string]any{
+		"kubeconfig": string(kubeconfig), "namespace": ns, "manifest": manifest, "delete_timeout": "3s",
+	}, standin.Signal)
+	if res.Outcome != standin.Cancelled || res.Signaled {
+		t.Fatalf("outcome %s, signaled %v: %s\n%s", res.Outcome, res.Signaled, res.Message, chaosLogs(res))
+	}
+	aborts := called(res, "abort_operation")
+	if len(aborts) != 1 {
+		t.Fatalf("abort calls %q\n%s", aborts, chaosLogs(res))
+	}
+	for _, want := range []string{"operation cancelled", "cleanup incomplete", "held by finalizers [chaos-mesh/records]", "chaos_actions.reap with force_cleanup: true"} {
+		if !strings.Contains(aborts[0], want) {
+			t.Errorf("abort message lacks %q: %s", want, aborts[0])
+		}
+	}
+	rp := state.Instance.RuntimeProperties
+	last, _ := rp["chaos_last_run"].(map[string]any)
+	cl, _ := last["cleanup"].(map[string]any)
+	if rp["chaos_current"] == "" || cl["outcome"] != "incomplete" {
+		t.Errorf("runtime properties keep neither the object's name nor the outcome: chaos_current %q, cleanup %v", rp["chaos_current"], cl)
+	}
+}
+
+// releaseChaos removes what a test left held by a finalizer.
+func releaseChaos(t *testing.T, dyn dynamic.Interface, ns string) {
+	ctx := context.WithoutCancel(t.Context())
+	for _, k := range api.Kinds() {
+		l, _ := dyn.Resource(k.GroupVersionResource()).Namespace(ns).List(ctx, metav1.ListOptions{})
+		for _, u := range l.Items {
+			_, _ = dyn.Resource(k.GroupVersionResource()).Namespace(ns).Patch(ctx, u.GetName(), types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`), metav1.PatchOptions{})
+		}
+	}
 }
 
 func toJSON(v any) string {

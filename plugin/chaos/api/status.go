@@ -82,6 +82,14 @@ const (
 	PhaseNotInjected Phase = "Not Injected"
 	// PhaseInjected means the fault is in place on the target.
 	PhaseInjected Phase = "Injected"
+	// PhaseNotInjectedWait means the controller has handed the fault to
+	// chaos-daemon (a Pod*Chaos child object) and waits for the daemon to
+	// confirm it; the target is not yet injected (HTTPChaos, IOChaos,
+	// NetworkChaos).
+	PhaseNotInjectedWait Phase = "Not Injected/Wait"
+	// PhaseInjectedWait is the same wait on the way back: the removal was
+	// handed to chaos-daemon, the target is still injected.
+	PhaseInjectedWait Phase = "Injected/Wait"
 )
 
 // Record tracks the injection of one target.

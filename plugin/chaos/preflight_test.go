@@ -1,0 +1,124 @@
+package chaos_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/cloudify-chaos/chaosops/plugin/chaos"
+	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
+)
+
+var gvrDeploymentsT = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+
+// controllerIn makes a namespace with a ready chaos-controller-manager
+// Deployment whose container has env (nil: none), as the Chaos Mesh chart
+// renders it, and returns the namespace.
+func controllerIn(t *testing.T, f *fixture, env []any) string {
+	t.Helper()
+	ns := testenv.Namespace(t, testenv.Config(t))
+	container := map[string]any{"name": "chaos-mesh", "image": "ghcr.io/chaos-mesh/chaos-mesh:v2.8.3"}
+	if env != nil {
+		container["env"] = env
+	}
+	dep := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": "chaos-controller-manager", "namespace": ns},
+		"spec": map[string]any{
+			"replicas": int64(1),
+			"selector": map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/component": "controller-manager"}},
+			"template": map[string]any{
+				"metadata": map[string]any{"labels": map[string]any{"app.kubernetes.io/component": "controller-manager"}},
+				"spec":     map[string]any{"containers": []any{container}},
+			},
+		},
+	}}
+	ri := f.dyn.Resource(gvrDeploymentsT).Namespace(ns)
+	if _, err := ri.Create(t.Context(), dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		u, err := ri.Get(t.Context(), "chaos-controller-manager", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _, _ := unstructured.NestedInt64(u.Object, "status", "readyReplicas"); n >= 1 {
+			return ns
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the controller Deployment is not ready after 1m")
+		}
+	}
+}
+
+func filterEnv(value string) []any {
+	return []any{map[string]any{"name": "ENABLE_FILTER_NAMESPACE", "value": value}}
+}
+
+func TestPreflightNamespaceOptIn(t *testing.T) {
+	preflight := func(t *testing.T, f *fixture, chaosNS string) (*chaos.PreflightReport, error) {
+		t.Helper()
+		o := f.opts(f.httpAbort(t, nil))
+		o.ChaosNamespace, o.SkipDaemonCheck = chaosNS, true
+		return f.r.Preflight(t.Context(), o)
+	}
+	t.Run("a namespace without any annotation is refused when the controller filters namespaces", func(t *testing.T) {
+		f := newFixture(t) // testenv namespaces have labels, no annotations
+		rep, err := preflight(t, f, controllerIn(t, f, filterEnv("true")))
+		if !chaos.IsPrecheck(err) || !strings.Contains(err.Error(), "namespace "+f.ns+" is not opted in") || !strings.Contains(err.Error(), "ENABLE_FILTER_NAMESPACE=true") {
+			t.Fatalf("err %v", err)
+		}
+		if !rep.NamespaceFilter {
+			t.Errorf("report %+v", rep)
+		}
+		t.Run("and allowed once it is opted in", func(t *testing.T) {
+			patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, api.InjectAnnotation, api.InjectEnabled)
+			if _, err := f.dyn.Resource(gvrNamespacesT).Patch(t.Context(), f.ns, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			o := f.opts(f.httpAbort(t, nil))
+			o.ChaosNamespace, o.SkipDaemonCheck = rep.Controller[:strings.Index(rep.Controller, "/")], true
+			if _, err := f.r.Preflight(t.Context(), o); err != nil {
+				t.Fatalf("err %v", err)
+			}
+		})
+	})
+	t.Run("no opt-in is needed when the filter is off", func(t *testing.T) {
+		f := newFixture(t)
+		for _, env := range [][]any{filterEnv("false"), nil} {
+			rep, err := preflight(t, f, controllerIn(t, f, env))
+			if err != nil || rep.NamespaceFilter || !strings.Contains(rep.NamespaceFilterSource, "no opt-in needed") {
+				t.Fatalf("env %v: report %+v, err %v", env, rep, err)
+			}
+		}
+	})
+	t.Run("a filter setting that cannot be read requires the opt-in, and says why", func(t *testing.T) {
+		f := newFixture(t)
+		env := []any{map[string]any{"name": "ENABLE_FILTER_NAMESPACE", "valueFrom": map[string]any{
+			"configMapKeyRef": map[string]any{"name": "chaos-mesh-config", "key": "filter"}}}}
+		_, err := preflight(t, f, controllerIn(t, f, env))
+		if !chaos.IsPrecheck(err) || !strings.Contains(err.Error(), "valueFrom") || !strings.Contains(err.Error(), "not opted in") {
+			t.Fatalf("err %v", err)
+		}
+	})
+}
+
+func TestReapWording(t *testing.T) {
+	f := newFixture(t)
+	stop := startRun(t, f, "dep-words-"+f.ns, "bp")
+	defer stop()
+	if _, err := f.r.Reap(context.WithoutCancel(t.Context()), chaos.Selection{Namespace: f.ns}, chaos.RunOptions{DeleteTimeout: 20 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if logs := f.logs.String(); !strings.Contains(logs, "selected 1 target") || strings.Contains(logs, "1 targets") {
+		t.Errorf("log lines:\n%s", logs)
+	}
+}
