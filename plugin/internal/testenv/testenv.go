@@ -311,3 +311,11 @@ func envFor(t testing.TB) *Env {
 	}
 	return env
 }
+
+// RunsRealChaosMesh reports whether the shared control plane runs the real
+// Chaos Mesh controller (CHAOSOPS_TESTENV_CHAOS=real) rather than the
+// controller stand-in. It skips t in -short mode.
+func RunsRealChaosMesh(t testing.TB) bool {
+	t.Helper()
+	return envFor(t).Chaos == ChaosReal
+}
