@@ -35,14 +35,18 @@ test: build vet testenv-build ## everything: vet, blueprint lint, unit and integ
 # the real Chaos Mesh controller-manager (webhooks, chaos-daemon stand-in)
 # while the default one keeps the controller stand-in.
 REAL_TESTENV := CHAOSOPS_TESTENV_CHAOS=real CHAOSOPS_TESTENV_DIR=/tmp/chaosops-testenv-real \
-	CHAOSOPS_TESTENV_APISERVER_PORT=46443 CHAOSOPS_TESTENV_ETCD_PORT=42379 CHAOSOPS_TESTENV_ETCD_PEER_PORT=42380 \
+	CHAOSOPS_TESTENV_APISERVER_PORT=47443 CHAOSOPS_TESTENV_ETCD_PORT=43379 CHAOSOPS_TESTENV_ETCD_PEER_PORT=43380 \
 	CHAOSOPS_TESTENV_DAEMON_PORT=41767 CHAOSOPS_TESTENV_WEBHOOK_PORT=49443 CHAOSOPS_TESTENV_CHAOS_METRICS_PORT=49080
-# Packages whose tests run again against the real controller.
+# Packages whose tests run again against the real controller; then the demo
+# (TestDemo: the bundle installed, RunHTTPChaos through real controller ->
+# chaos-daemon stand-in -> fault proxies).
 REAL_PACKAGES := ./plugin/internal/testenv ./plugin/internal/daemonstandin ./plugin/experiment
 
 .PHONY: test-real
 test-real: build testenv-build ## the tests that need the real Chaos Mesh controller, on a second control plane in real mode
-	$(REAL_TESTENV) CHAOSOPS_BIN=$(CURDIR)/$(BIN) go test $(GO_TEST_FLAGS) $(REAL_PACKAGES); rc=$$?; $(REAL_TESTENV) $(TESTENV) stop; exit $$rc
+	$(REAL_TESTENV) CHAOSOPS_BIN=$(CURDIR)/$(BIN) go test $(GO_TEST_FLAGS) $(REAL_PACKAGES) && \
+	$(REAL_TESTENV) CHAOSOPS_BIN=$(CURDIR)/$(BIN) go test $(GO_TEST_FLAGS) -run '^TestDemo$$' ./plugin/local; \
+	rc=$$?; $(REAL_TESTENV) $(TESTENV) stop; exit $$rc
 
 unit: build ## only the tests that need no control plane (go test -short)
 	CHAOSOPS_BIN=$(CURDIR)/$(BIN) go test -short $(GO_TEST_FLAGS) ./...

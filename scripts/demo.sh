@@ -128,10 +128,14 @@ start_local() {
 	export CHAOSOPS_TESTENV_APISERVER_PORT=${DEMO_APISERVER_PORT:-46443}
 	export CHAOSOPS_TESTENV_ETCD_PORT=${DEMO_ETCD_PORT:-42379}
 	export CHAOSOPS_TESTENV_ETCD_PEER_PORT=${DEMO_ETCD_PEER_PORT:-42380}
-	if scripts/testenv.sh status >/dev/null 2>&1; then
-		say "using the control plane running in $CHAOSOPS_TESTENV_DIR"
+	# The real Chaos Mesh controller-manager with its webhooks, faults
+	# injected through the chaos-daemon stand-in (DEMO_CHAOS=standin for the
+	# controller stand-in instead).
+	export CHAOSOPS_TESTENV_CHAOS=${DEMO_CHAOS:-real}
+	if status=$(scripts/testenv.sh status 2>/dev/null); then
+		say "using the control plane running in $CHAOSOPS_TESTENV_DIR (${status##*: })"
 	else
-		say "starting the local control plane (kube-apiserver, etcd, kwok, Chaos Mesh controller stand-in)"
+		say "starting the local control plane (kube-apiserver, etcd, kwok, Chaos Mesh controller: $CHAOSOPS_TESTENV_CHAOS)"
 		scripts/testenv.sh build
 		started_cluster=1
 		scripts/testenv.sh start
