@@ -40,7 +40,7 @@ REAL_TESTENV := CHAOSOPS_TESTENV_CHAOS=real CHAOSOPS_TESTENV_DIR=/tmp/chaosops-t
 # Packages whose tests run again against the real controller; then the demo
 # (TestDemo: the bundle installed, RunHTTPChaos through real controller ->
 # chaos-daemon stand-in -> fault proxies).
-REAL_PACKAGES := ./plugin/internal/testenv ./plugin/internal/daemonstandin ./plugin/experiment
+REAL_PACKAGES := ./plugin/internal/testenv ./plugin/internal/daemonstandin ./plugin/experiment ./plugin/chaos/realtest
 
 .PHONY: test-real
 test-real: build testenv-build ## the tests that need the real Chaos Mesh controller, on a second control plane in real mode
