@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -225,6 +226,24 @@ func (e *env) startRun(ctx context.Context, o chaos.RunOptions) <-chan outcome {
 		ch <- outcome{res, err}
 	}()
 	return ch
+}
+
+// startInjected starts o in the background and returns once the run has
+// recorded its object's name and the controller reports it injected.
+func (e *env) startInjected(t *testing.T, ctx context.Context, o chaos.RunOptions) (<-chan outcome, string) {
+	t.Helper()
+	var name atomic.Value
+	o.OnIntent = func(n string) error { name.Store(n); return nil }
+	ch := e.startRun(ctx, o)
+	eventually(t, 30*time.Second, func() string {
+		if name.Load() == nil {
+			return "no intent yet"
+		}
+		return ""
+	})
+	n := name.Load().(string)
+	e.waitInjected(t, n)
+	return ch, n
 }
 
 // waitInjected waits until the object's AllInjected condition is True.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,17 +83,7 @@ func TestStuckFinalizer(t *testing.T) {
 		e := newEnv(t)
 		o := e.opts(e.abort(t, 8*time.Second))
 		o.DeleteTimeout = 10 * time.Second
-		var name atomic.Value
-		o.OnIntent = func(n string) error { name.Store(n); return nil }
-		ch := e.startRun(t.Context(), o)
-		eventually(t, 30*time.Second, func() string {
-			if name.Load() == nil {
-				return "no intent yet"
-			}
-			return ""
-		})
-		n := name.Load().(string)
-		e.waitInjected(t, n)
+		ch, n := e.startInjected(t, t.Context(), o)
 		e.annotate(t, gvrPods, e.rig.Namespace, e.pod, knobFail, "recovery refused by the test")
 		out := wait(t, ch, 3*time.Minute)
 		res, err := out.res, out.err
@@ -133,19 +122,9 @@ func TestCancelDuringHold(t *testing.T) {
 			t.Fatalf("before the run: %v", err)
 		}
 		o := e.opts(e.abort(t, 2*time.Minute))
-		var name atomic.Value
-		o.OnIntent = func(n string) error { name.Store(n); return nil }
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
-		ch := e.startRun(ctx, o)
-		eventually(t, 30*time.Second, func() string {
-			if name.Load() == nil {
-				return "no intent yet"
-			}
-			return ""
-		})
-		n := name.Load().(string)
-		e.waitInjected(t, n)
+		ch, n := e.startInjected(t, ctx, o)
 		eventually(t, 30*time.Second, func() string {
 			if err := get200(e.rig.ProxyURL); err == nil {
 				return "requests still succeed while injected"
@@ -176,19 +155,9 @@ func TestPauseResume(t *testing.T) {
 	t.Run("pausing a running experiment sets the Paused condition and resuming clears it", func(t *testing.T) {
 		e := newEnv(t)
 		o := e.opts(e.abort(t, 2*time.Minute))
-		var name atomic.Value
-		o.OnIntent = func(n string) error { name.Store(n); return nil }
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
-		ch := e.startRun(ctx, o)
-		eventually(t, 30*time.Second, func() string {
-			if name.Load() == nil {
-				return "no intent yet"
-			}
-			return ""
-		})
-		n := name.Load().(string)
-		e.waitInjected(t, n)
+		ch, n := e.startInjected(t, ctx, o)
 		sel := chaos.Selection{Namespace: e.rig.Namespace, RunID: o.Owner.RunID, Name: n}
 		if o.Owner.RunID == "" {
 			sel = chaos.Selection{Namespace: e.rig.Namespace, Name: n}
@@ -251,22 +220,12 @@ func TestReapAndHaltAll(t *testing.T) {
 			e := newEnv(t)
 			o := e.opts(e.abort(t, 2*time.Minute))
 			o.Owner.RunID = chaos.NewRunID()
-			var name atomic.Value
-			o.OnIntent = func(n string) error { name.Store(n); return nil }
 			// The run's process "dies" once injected: its context ends
 			// without the cleanup (CleanupGrace 1ns leaves no time).
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			o.CleanupGrace = time.Nanosecond
-			ch := e.startRun(ctx, o)
-			eventually(t, 30*time.Second, func() string {
-				if name.Load() == nil {
-					return "no intent yet"
-				}
-				return ""
-			})
-			n := name.Load().(string)
-			e.waitInjected(t, n)
+			ch, n := e.startInjected(t, ctx, o)
 			cancel()
 			wait(t, ch, 2*time.Minute)
 			if e.get(t, n) == nil {
