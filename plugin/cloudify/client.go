@@ -105,7 +105,7 @@ func (c *Client) Call(ctx context.Context, args ...any) (any, error) {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		if isRefused(err) {
+		if isRefused(err) || closedWithoutAnswer(err) && c.refusesNow() {
 			return nil, ErrProxyGone
 		}
 		return nil, fmt.Errorf("ctx %s: %w", argWords(args), err)
@@ -135,6 +135,28 @@ func (c *Client) Call(ctx context.Context, args ...any) (any, error) {
 	default:
 		return nil, fmt.Errorf("ctx %s: unknown response type %q", argWords(args), r.Type)
 	}
+}
+
+// closedWithoutAnswer is a connection the proxy closed before it answered:
+// a proxy that goes away during a call does that (every call has its own
+// connection, so this is never a stale keep-alive).
+func closedWithoutAnswer(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// refusesNow reports whether a new connection to the proxy is refused,
+// which tells a proxy that is gone from one that dropped a single call.
+func (c *Client) refusesNow() bool {
+	u, err := url.Parse(c.url)
+	if err != nil {
+		return false
+	}
+	conn, err := net.DialTimeout("tcp", u.Host, time.Second)
+	if err != nil {
+		return isRefused(err)
+	}
+	conn.Close()
+	return false
 }
 
 func isRefused(err error) bool {
