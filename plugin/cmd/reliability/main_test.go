@@ -52,3 +52,27 @@ func TestWriteFiguresKeepsTheHandWrittenText(t *testing.T) {
 		})
 	}
 }
+
+func TestEndedAtDeadline(t *testing.T) {
+	for _, tc := range []struct {
+		name, output string
+		want         bool
+	}{
+		{"the toolchain race at the end of fuzztime",
+			"fuzz: elapsed: 10s, execs: 13172 (2316/sec), new interesting: 16 (total: 243)\n--- FAIL: FuzzInputs (10.19s)\n    context deadline exceeded\nFAIL\nexit status 1\n", true},
+		{"a failing input is a finding",
+			"--- FAIL: FuzzInputs (0.31s)\n    --- FAIL: FuzzInputs (0.00s)\n        inputs_test.go:40: secret in error\n    \n    Failing input written to testdata/fuzz/FuzzInputs/0123\n    To re-run:\nFAIL\n", false},
+		{"a panic is a finding",
+			"--- FAIL: FuzzInputs (1.02s)\n    context deadline exceeded\npanic: runtime error: index out of range\n", false},
+		{"the deadline line among others is a finding",
+			"--- FAIL: FuzzInputs (10.2s)\n    inputs_test.go:12: unexpected error\n    context deadline exceeded\nFAIL\n", false},
+		{"a build failure is not the race",
+			"# github.com/x/y\n./a.go:3:1: syntax error\nFAIL\tgithub.com/x/y [build failed]\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := endedAtDeadline(tc.output); got != tc.want {
+				t.Errorf("endedAtDeadline = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
