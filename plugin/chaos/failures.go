@@ -44,6 +44,10 @@ type FailurePattern struct {
 	// Text is the message as README's table shows it.
 	Text  string
 	Class FailureClass
+	// Repeats is how many failed attempts in a row of one record must
+	// match before a permanent failure counts (0 and 1: the first does),
+	// for failures a restart could still clear in a moment.
+	Repeats int
 	// Why is what the failure means, for messages and the README.
 	Why string
 	// Upstream is where Chaos Mesh produces it (v2.8.3 and master).
@@ -63,6 +67,13 @@ var failurePatterns = []FailurePattern{
 		// reconcilers copy it into status.failedMessage, which Apply in phase
 		// "Not Injected/Wait" returns as the record's error.
 		Upstream: "controllers/utils/chaosdaemon/chaosdaemon.go FindDaemonIP; controllers/podhttpchaos/controller.go; controllers/chaosimpl/httpchaos/impl.go Apply",
+	},
+	{
+		Where: InRecordEvent, Text: "connection refused", Pattern: regexp.MustCompile(`connect: connection refused|code = Unavailable desc = connection refused`), Class: Permanent, Repeats: 3,
+		Why: "the node's chaos-daemon address refuses connections: no daemon listens there (it is down, or the EndpointSlice names the wrong port); after 3 refused attempts in a row the run stops waiting, since the controller's backoff retries within a second",
+		// The PodHttpChaos reconciler dials the address FindDaemonIP gave
+		// and copies the gRPC error into status.failedMessage.
+		Upstream: "controllers/utils/chaosdaemon/chaosdaemon.go NewChaosDaemonClient; controllers/podhttpchaos/controller.go",
 	},
 	{
 		Where: InRecordEvent, Text: "pod not found", Pattern: regexp.MustCompile(`pods? "[^"]*" not found|\bpod not found\b`), Class: Permanent,
@@ -91,19 +102,28 @@ var failurePatterns = []FailurePattern{
 func FailurePatterns() []FailurePattern { return append([]FailurePattern(nil), failurePatterns...) }
 
 // ClassifyFailure says whether a failure message from where is permanent,
-// and why; messages no row matches are transient.
+// and why; messages no row matches are transient. A permanent row with
+// Repeats counts only once it has repeated (see permanentRecordFailure).
 func ClassifyFailure(where FailureSource, msg string) (FailureClass, string) {
-	for _, p := range failurePatterns {
-		if p.Where == where && p.Pattern.MatchString(msg) {
-			return p.Class, p.Why
-		}
+	if p := matchFailure(where, msg); p != nil {
+		return p.Class, p.Why
 	}
 	return Transient, ""
 }
 
+func matchFailure(where FailureSource, msg string) *FailurePattern {
+	for i, p := range failurePatterns {
+		if p.Where == where && p.Pattern.MatchString(msg) {
+			return &failurePatterns[i]
+		}
+	}
+	return nil
+}
+
 // permanentRecordFailure finds records whose latest attempt failed
-// permanently. It ignores records already where the desired phase drives
-// them, so an old failure followed by success does not count.
+// permanently (its last Repeats attempts, for rows that ask for them). It
+// ignores records already where the desired phase drives them, so an old
+// failure followed by success does not count.
 func permanentRecordFailure(o *api.Object) (string, bool) {
 	if o == nil {
 		return "", false
@@ -117,15 +137,32 @@ func permanentRecordFailure(o *api.Object) (string, bool) {
 		if ev.Type != api.EventFailed {
 			continue
 		}
-		if class, why := ClassifyFailure(InRecordEvent, ev.Message); class == Permanent {
-			parts = append(parts, fmt.Sprintf("%s (%s): %s: %s", rec.Id, recordWords(rec), ev.Message, why))
+		p := matchFailure(InRecordEvent, ev.Message)
+		if p == nil || p.Class != Permanent || !failedInARow(rec.Events, p) {
+			continue
 		}
+		parts = append(parts, fmt.Sprintf("%s (%s): %s: %s", rec.Id, recordWords(rec), ev.Message, p.Why))
 	}
 	if len(parts) == 0 {
 		return "", false
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, "; "), true
+}
+
+// failedInARow reports whether the last p.Repeats events failed with
+// messages p matches.
+func failedInARow(events []api.RecordEvent, p *FailurePattern) bool {
+	n := max(p.Repeats, 1)
+	if len(events) < n {
+		return false
+	}
+	for _, ev := range events[len(events)-n:] {
+		if ev.Type != api.EventFailed || !p.Pattern.MatchString(ev.Message) {
+			return false
+		}
+	}
+	return true
 }
 
 // settled reports a record in the phase the controller drives it to.

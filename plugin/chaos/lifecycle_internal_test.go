@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +81,7 @@ func TestPermanentRecordFailure(t *testing.T) {
 		return o
 	}
 	daemonless := "failed to apply for pod ns/demo-1: cannot find daemonIP on node kwok-node-0"
+	refused := `failed to apply for pod ns/demo-1: rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp 127.0.0.1:31767: connect: connection refused"`
 	cases := []struct {
 		name string
 		obj  *api.Object
@@ -89,6 +91,9 @@ func TestPermanentRecordFailure(t *testing.T) {
 		{"a transient failure", obj(api.DesiredRun, api.Record{Id: "ns/demo-1", Phase: api.PhaseNotInjectedWait, Events: failed("rpc error: code = Unavailable")}), false},
 		{"an old failure followed by success", obj(api.DesiredRun, api.Record{Id: "ns/demo-1", Phase: api.PhaseInjected, Events: append(failed(daemonless), api.RecordEvent{Type: api.EventSucceeded, Operation: api.OperationApply})}), false},
 		{"a record already where it is driven", obj(api.DesiredRun, api.Record{Id: "ns/demo-1", Phase: api.PhaseInjected, Events: failed(daemonless)}), false},
+		{"one refused connection is not yet permanent", obj(api.DesiredRun, api.Record{Id: "ns/demo-1", Phase: api.PhaseNotInjectedWait, Events: failed(refused)}), false},
+		{"three refused connections in a row are", obj(api.DesiredRun, api.Record{Id: "ns/demo-1", Phase: api.PhaseNotInjectedWait, Events: slices.Concat(failed("status(500)"), failed(refused), failed(refused), failed(refused))}), true},
+		{"a refusal run broken by another failure is not", obj(api.DesiredRun, api.Record{Id: "ns/demo-1", Phase: api.PhaseNotInjectedWait, Events: slices.Concat(failed(refused), failed("status(500)"), failed(refused), failed(refused))}), false},
 		{"one of two records fails for good", obj(api.DesiredRun, api.Record{Id: "ns/demo-0", Phase: api.PhaseInjected}, api.Record{Id: "ns/demo-1", Phase: api.PhaseNotInjected, Events: failed(`pods "demo-1" not found`)}), true},
 	}
 	for _, tc := range cases {

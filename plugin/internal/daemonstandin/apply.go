@@ -129,6 +129,9 @@ func (s *Server) applyHTTPChaos(ctx context.Context, req ApplyHTTPChaosRequest) 
 		resp.StatusCode, resp.Error = http.StatusBadRequest, err.Error()
 		return resp, nil
 	}
+	if k.failRecover != "" && len(proxyRules) < len(c.rules) {
+		return ApplyHTTPChaosResponse{}, status.Error(codes.Unknown, k.failRecover)
+	}
 	if err := s.setRules(ctx, c, req.ContainerID, pod.Annotations[FaultProxyAnnotation], proxyRules); err != nil {
 		s.stopInstance(ctx, c, req.ContainerID)
 		return ApplyHTTPChaosResponse{}, fmt.Errorf("apply config for %s: %w", c.pod, err)

@@ -17,6 +17,11 @@ const (
 	// as chaos-daemon's own errors): "true" uses DefaultFailureMessage,
 	// any other value except "false" is the message.
 	FailAnnotation = "standin.chaosops.dev/daemon-fail"
+	// FailRecoveryAnnotation is FailAnnotation for recoveries only: the
+	// calls that would leave the container fewer rules than it holds. The
+	// fault is injected, then the controller cannot take it away and keeps
+	// its finalizer until the annotation goes (a stuck finalizer).
+	FailRecoveryAnnotation = "standin.chaosops.dev/daemon-fail-recovery"
 	// DelayAnnotation, a Go duration ("5s"), makes the call wait that long
 	// before it is handled. The controller gives up after its RPC timeout
 	// (60 s), then sees DeadlineExceeded.
@@ -43,6 +48,7 @@ const (
 // knobs are the effective behaviours for one call.
 type knobs struct {
 	fail        string        // failure message; "" succeeds
+	failRecover string        // failure message of recoveries; "" succeeds
 	delay       time.Duration // wait before handling
 	unreachable bool          // answer as a refused connection
 }
@@ -60,6 +66,9 @@ func knobsFor(scopes ...scope) (knobs, error) {
 	for _, s := range scopes {
 		if v, ok := s.annotations[FailAnnotation]; ok {
 			k.fail = failureMessage(v)
+		}
+		if v, ok := s.annotations[FailRecoveryAnnotation]; ok {
+			k.failRecover = failureMessage(v)
 		}
 		if v, ok := s.annotations[DelayAnnotation]; ok {
 			d, err := time.ParseDuration(v)

@@ -20,6 +20,8 @@ func TestKnobsFor(t *testing.T) {
 			knobs{fail: DefaultFailureMessage}, ""},
 		{"any other value is the message", []scope{pod(map[string]string{FailAnnotation: "disk full"})},
 			knobs{fail: "disk full"}, ""},
+		{"a fail-recovery annotation fails only recoveries", []scope{pod(map[string]string{FailRecoveryAnnotation: "true"})},
+			knobs{failRecover: DefaultFailureMessage}, ""},
 		{"a namespace annotation applies to its pods", []scope{global(nil), ns(map[string]string{DelayAnnotation: "2s"}), pod(nil)},
 			knobs{delay: 2 * time.Second}, ""},
 		{"the closest scope wins, and false turns a knob off", []scope{

@@ -255,6 +255,27 @@ func TestKnobs(t *testing.T) {
 		}
 	})
 
+	t.Run("a fail-recovery annotation lets the fault in and keeps it there", func(t *testing.T) {
+		r.annotate(t, pod.Name, FailRecoveryAnnotation, "recovery refused")
+		if _, err := r.apply(t, pod, abortAPI); err != nil {
+			t.Fatalf("injection: %v", err)
+		}
+		_, err := r.apply(t, pod, `[]`)
+		if status.Code(err) != codes.Unknown || status.Convert(err).Message() != "recovery refused" {
+			t.Errorf("recovery error %v, want Unknown: recovery refused", err)
+		}
+		if got := a.get(t, "/api/orders"); got == http.StatusOK {
+			t.Errorf("GET /api/orders = 200, want the fault still there")
+		}
+		r.annotate(t, pod.Name, FailRecoveryAnnotation, "")
+		if _, err := r.apply(t, pod, `[]`); err != nil {
+			t.Errorf("recovery after removing the annotation: %v", err)
+		}
+		if got := a.get(t, "/api/orders"); got != http.StatusOK {
+			t.Errorf("GET /api/orders = %d after recovery, want 200", got)
+		}
+	})
+
 	t.Run("a delay annotation on the namespace slows the call; a short deadline expires", func(t *testing.T) {
 		r.annotate(t, "", DelayAnnotation, "700ms")
 		defer r.annotate(t, "", DelayAnnotation, "")
