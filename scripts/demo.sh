@@ -128,14 +128,14 @@ start_local() {
 	export CHAOSOPS_TESTENV_APISERVER_PORT=${DEMO_APISERVER_PORT:-46443}
 	export CHAOSOPS_TESTENV_ETCD_PORT=${DEMO_ETCD_PORT:-42379}
 	export CHAOSOPS_TESTENV_ETCD_PEER_PORT=${DEMO_ETCD_PEER_PORT:-42380}
-	# The real Chaos Mesh controller-manager with its webhooks, faults
-	# injected through the chaos-daemon stand-in (DEMO_CHAOS=standin for the
-	# controller stand-in instead).
-	export CHAOSOPS_TESTENV_CHAOS=${DEMO_CHAOS:-real}
+	# The real Chaos Mesh controller-manager with its webhooks; faults are
+	# injected through the chaos-daemon stand-in into the fault proxies.
+	[[ ${DEMO_CHAOS:-real} == real ]] ||
+		die "DEMO_CHAOS=$DEMO_CHAOS: the controller stand-in is gone; the demo always runs the real Chaos Mesh controller"
 	if status=$(scripts/testenv.sh status 2>/dev/null); then
 		say "using the control plane running in $CHAOSOPS_TESTENV_DIR (${status##*: })"
 	else
-		say "starting the local control plane (kube-apiserver, etcd, kwok, Chaos Mesh controller: $CHAOSOPS_TESTENV_CHAOS)"
+		say "starting the local control plane (kube-apiserver, etcd, kwok, the real Chaos Mesh controller)"
 		scripts/testenv.sh build
 		started_cluster=1
 		scripts/testenv.sh start
@@ -144,7 +144,7 @@ start_local() {
 
 	say "starting the demo app: $REPLICAS Flask processes, each behind a fault proxy"
 	mkdir -p "$DIR/bin"
-	CGO_ENABLED=0 go build -trimpath -o "$DIR/bin/chaos-controller-standin" ./plugin/cmd/chaos-controller-standin
+	CGO_ENABLED=0 go build -trimpath -o "$DIR/bin/app-standin" ./plugin/cmd/app-standin
 	local i app proxies=() admins=() targets=()
 	for i in $(seq 1 $REPLICAS); do
 		app=127.0.0.1:$((BASE + i))
@@ -152,7 +152,7 @@ start_local() {
 			'import os, app; app.app.run(host="127.0.0.1", port=int(os.environ["PORT"]), threaded=True)') \
 			>"$DIR/logs/app-$i.log" 2>&1 &
 		pids+=($!)
-		"$DIR/bin/chaos-controller-standin" faultproxy --upstream "http://$app" --port 8080 \
+		"$DIR/bin/app-standin" faultproxy --upstream "http://$app" --port 8080 \
 			--listen "127.0.0.1:$((BASE + 100 + i))" --admin "127.0.0.1:$((BASE + 200 + i))" \
 			--ready-file "$DIR/run/proxy-$i.ready" >"$DIR/logs/proxy-$i.log" 2>&1 &
 		pids+=($!)
@@ -168,7 +168,7 @@ start_local() {
 		done
 		curl -fsS -o /dev/null "http://${targets[$((i - 1))]}/health" || die "app process $i does not answer (log $DIR/logs/app-$i.log)"
 	done
-	"$DIR/bin/chaos-controller-standin" service --listen "127.0.0.1:$BASE" \
+	"$DIR/bin/app-standin" service --listen "127.0.0.1:$BASE" \
 		--backends "$(IFS=,; echo "${proxies[*]}")" --kubeconfig "$KUBECONFIG_FILE" \
 		--namespace "$APP_NS" --service python-prometheus --pod-proxies "$(IFS=,; echo "${admins[*]}")" \
 		--ready-file "$DIR/run/service.ready" >"$DIR/logs/service.log" 2>&1 &

@@ -5,8 +5,8 @@
 #           controller-manager) into versioned cache dirs (skipped when present)
 #   start   build if needed, then start a fresh, empty cluster: etcd, kube-apiserver,
 #           kube-controller-manager, kube-scheduler, kwok with one Ready fake node,
-#           the Chaos Mesh and ServiceMonitor CRDs and Chaos Mesh's controller (the
-#           stand-in, or the real one with its webhooks: CHAOSOPS_TESTENV_CHAOS);
+#           the Chaos Mesh and ServiceMonitor CRDs, Chaos Mesh's real controller-manager
+#           with its webhooks, and the chaos-daemon stand-in;
 #           any previous instance is killed and its state removed first
 #   stop    kill the processes of the running instance and remove its state dir
 #   env     print the exports that point kubectl and tests at the cluster
@@ -20,12 +20,11 @@
 #   CHAOSOPS_TESTENV_ETCD_PORT      etcd client port (32379)
 #   CHAOSOPS_TESTENV_ETCD_PEER_PORT etcd peer port (32380)
 #   CHAOSOPS_TESTENV_TIMEOUT        seconds to wait for each readiness step (60)
-#   CHAOSOPS_TESTENV_CHAOS          standin: chaos-controller-standin drives chaos objects (default);
-#                                   real: Chaos Mesh's controller-manager with its webhooks, and
-#                                   the chaos-daemon stand-in if plugin/cmd/chaos-daemon-standin exists
-#   CHAOSOPS_TESTENV_DAEMON_PORT    real mode: chaos-daemon gRPC port (31767)
-#   CHAOSOPS_TESTENV_WEBHOOK_PORT   real mode: the controller's admission webhook port (39443)
-#   CHAOSOPS_TESTENV_CHAOS_METRICS_PORT real mode: the controller's metrics port (39080)
+#   CHAOSOPS_TESTENV_CHAOS          real (the default and the only value left: the controller
+#                                   stand-in is gone, issue 15)
+#   CHAOSOPS_TESTENV_DAEMON_PORT    the chaos-daemon stand-in's gRPC port (31767)
+#   CHAOSOPS_TESTENV_WEBHOOK_PORT   the controller's admission webhook port (39443)
+#   CHAOSOPS_TESTENV_CHAOS_METRICS_PORT the controller's metrics port (39080)
 #   CHAOSOPS_TESTENV_LOCKED=1       the caller already holds the flock on $CHAOSOPS_TESTENV_DIR.lock
 #                                   (plugin/internal/testenv does); start and stop otherwise take it
 #
@@ -55,7 +54,7 @@ readonly APISERVER_PORT=${CHAOSOPS_TESTENV_APISERVER_PORT:-36443}
 readonly ETCD_PORT=${CHAOSOPS_TESTENV_ETCD_PORT:-32379}
 readonly ETCD_PEER_PORT=${CHAOSOPS_TESTENV_ETCD_PEER_PORT:-32380}
 readonly TIMEOUT=${CHAOSOPS_TESTENV_TIMEOUT:-60}
-readonly CHAOS_MODE=${CHAOSOPS_TESTENV_CHAOS:-standin}
+readonly CHAOS_MODE=${CHAOSOPS_TESTENV_CHAOS:-real}
 readonly DAEMON_PORT=${CHAOSOPS_TESTENV_DAEMON_PORT:-31767}
 readonly WEBHOOK_PORT=${CHAOSOPS_TESTENV_WEBHOOK_PORT:-39443}
 readonly CHAOS_METRICS_PORT=${CHAOSOPS_TESTENV_CHAOS_METRICS_PORT:-39080}
@@ -64,7 +63,7 @@ readonly CHAOS_NAMESPACE=chaos-mesh
 
 readonly BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok)
 # Stop order: clients first, etcd last (an apiserver without etcd hangs retrying).
-readonly PROCESSES=(chaos-controller-manager chaos-daemon-standin chaos-controller-standin
+readonly PROCESSES=(chaos-controller-manager chaos-daemon-standin
 	kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
 # Marks a directory as ours, so stop never removes anything else.
 readonly MARKER=.chaosops-testenv
@@ -334,10 +333,9 @@ kubectl_wait() {
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# The ports start checks: the real controller's only in real mode.
+# The ports start checks.
 ports() {
-	echo APISERVER_PORT ETCD_PORT ETCD_PEER_PORT
-	[[ $CHAOS_MODE != real ]] || echo DAEMON_PORT WEBHOOK_PORT CHAOS_METRICS_PORT
+	echo APISERVER_PORT ETCD_PORT ETCD_PEER_PORT DAEMON_PORT WEBHOOK_PORT CHAOS_METRICS_PORT
 }
 
 validate_ports() {
@@ -439,20 +437,17 @@ EOF
 
 cmd_start() {
 	command -v openssl >/dev/null || die "openssl is not installed (apt-get install -y openssl)"
-	[[ $CHAOS_MODE == standin || $CHAOS_MODE == real ]] ||
-		die "CHAOSOPS_TESTENV_CHAOS: '$CHAOS_MODE' is neither standin nor real"
+	[[ $CHAOS_MODE == real ]] ||
+		die "CHAOSOPS_TESTENV_CHAOS: '$CHAOS_MODE': the controller stand-in is gone, the real Chaos Mesh controller always runs; unset it or set it to real"
 	validate_ports
 	local crds=$SHARED_DIR/crds
 	[[ -r $crds/chaos-mesh-crd.yaml && -r $crds/servicemonitor-crd.yaml ]] ||
 		die "pinned CRDs not found in $crds; set CHAOSOPS_SHARED_DIR to the dir holding crds/"
 	build_kube
-	# The stand-in runs against the pinned (v2.8.3) CRDs; the real controller
-	# against the CRDs of its own module version.
-	local chaos_crds=$crds/chaos-mesh-crd.yaml
-	if [[ $CHAOS_MODE == real ]]; then
-		build_chaos_mesh
-		chaos_crds=$CHAOS_MESH_CRDS
-	fi
+	# The controller runs against the CRDs of its own module version (our
+	# typed API is checked against the pinned v2.8.3 ones too).
+	build_chaos_mesh
+	local chaos_crds=$CHAOS_MESH_CRDS
 
 	local started
 	started=$(now_ms)
@@ -473,17 +468,13 @@ cmd_start() {
 	(
 		umask 077
 		gen_certs
-		[[ $CHAOS_MODE != real ]] || gen_webhook_certs
+		gen_webhook_certs
 		write_kubeconfig
 	)
 	mark "state dir, certificates and kubeconfig written"
 	local c=$DIR/certs
 	trap stop_local_builds EXIT
-	if [[ $CHAOS_MODE == real ]]; then
-		! has_daemon_standin || local_build chaos-daemon-standin
-	else
-		local_build chaos-controller-standin
-	fi
+	local_build chaos-daemon-standin
 
 	launch etcd \
 		--name testenv \
@@ -563,37 +554,13 @@ cmd_start() {
 	wait_until kube-controller-manager "default ServiceAccount" \
 		kubectl_ get serviceaccount default --namespace default
 	mark "default ServiceAccount exists"
-	if [[ $CHAOS_MODE == real ]]; then
-		start_chaos_mesh_real
-	else
-		start_chaos_mesh_standin
-		mark "Chaos Mesh stand-in ready"
-	fi
-	for name in $(mode_processes "$CHAOS_MODE"); do
+	start_chaos_mesh
+	for name in $(processes); do
 		pid_of "$name" >/dev/null || fail_with_log "$name" "exited during start"
 	done
 
 	log "ready in $(($(now_ms) - started)) ms: https://127.0.0.1:$APISERVER_PORT, state in $DIR"
 	cmd_env
-}
-
-# start_chaos_mesh_standin makes the cluster look like one with Chaos Mesh
-# installed: the chaos-mesh namespace with the controller Deployment and the
-# chaos-daemon DaemonSet (kwok runs their pods, so preflight checks see them
-# Running), and the controller stand-in (plugin/chaos/controllerstandin),
-# built from this repository, driving the status of chaos objects. No fault
-# is injected: chaos-daemon cannot run here.
-start_chaos_mesh_standin() {
-	await_local_build chaos-controller-standin
-	kubectl_ apply --server-side --field-manager chaosops-testenv \
-		-f "$CONFIG_DIR/chaos-mesh-standin.yaml" >>"$DIR/logs/apply.log" 2>&1 ||
-		fail_with_log apply "kubectl apply of the Chaos Mesh stand-in workloads failed"
-	launch chaos-controller-standin \
-		--kubeconfig "$DIR/kubeconfig" \
-		--ready-file "$DIR/chaos-controller-standin.ready"
-	wait_until chaos-controller-standin "stand-in ready" test -e "$DIR/chaos-controller-standin.ready"
-	kubectl_wait kwok "Chaos Mesh controller Deployment available" --namespace chaos-mesh \
-		--for condition=Available deployment/chaos-controller-manager
 }
 
 # Pids of the background builds of local_build, by binary name.
@@ -627,19 +594,10 @@ stop_local_builds() {
 	LOCAL_BUILDS=()
 }
 
-# mode_processes MODE prints the processes that run in that mode.
-mode_processes() {
-	echo etcd kube-apiserver kube-controller-manager kube-scheduler kwok
-	if [[ $1 == real ]]; then
-		echo chaos-controller-manager
-		! has_daemon_standin || echo chaos-daemon-standin
-	else
-		echo chaos-controller-standin
-	fi
+# processes prints the processes of a running instance.
+processes() {
+	echo etcd kube-apiserver kube-controller-manager kube-scheduler kwok chaos-controller-manager chaos-daemon-standin
 }
-
-# has_daemon_standin succeeds when this checkout has the chaos-daemon stand-in.
-has_daemon_standin() { compgen -G "$REPO_ROOT/plugin/cmd/chaos-daemon-standin/*.go" >/dev/null; }
 
 # chaos_mesh_env prints the environment of the real controller-manager, one
 # NAME=VALUE a line: what the chart's controller-manager Deployment sets
@@ -676,7 +634,7 @@ PPROF_ADDR=0
 EOF
 }
 
-# chaos_mesh_workloads prints chaos-mesh-standin.yaml with the controller
+# chaos_mesh_workloads prints chaos-mesh-workloads.yaml with the controller
 # Deployment's env replaced by the real controller's, so that what preflight
 # reads there (ENABLE_FILTER_NAMESPACE) is what the controller does.
 chaos_mesh_workloads() {
@@ -695,7 +653,7 @@ chaos_mesh_workloads() {
 		}
 		{ print }
 		END { if (!replaced) exit 1 }
-	' "$CONFIG_DIR/chaos-mesh-standin.yaml"
+	' "$CONFIG_DIR/chaos-mesh-workloads.yaml"
 }
 
 # The chart's webhook.CRDS (values.yaml): one mutating and one validating
@@ -810,32 +768,27 @@ controllers_started() {
 		grep -q 'Starting workers.*"controller": "podhttpchaos"' "$log"
 }
 
-# start_chaos_mesh_real runs Chaos Mesh's own controller-manager out of
-# cluster, with its admission webhooks registered by URL. First the
-# chaos-mesh namespace workloads as for the stand-in (for preflight; no
-# Service, so they publish no chaos-daemon-* EndpointSlice), then the
-# chaos-daemon stand-in (plugin/cmd/chaos-daemon-standin, when this checkout
-# has it), then the controller.
-start_chaos_mesh_real() {
+# start_chaos_mesh runs Chaos Mesh's own controller-manager out of cluster,
+# with its admission webhooks registered by URL. First the chaos-mesh
+# namespace workloads (for preflight; no Service, so they publish no
+# chaos-daemon-* EndpointSlice), then the chaos-daemon stand-in
+# (plugin/cmd/chaos-daemon-standin), then the controller.
+start_chaos_mesh() {
 	local workloads
 	workloads=$(chaos_mesh_workloads) ||
-		die "no ENABLE_FILTER_NAMESPACE env in $CONFIG_DIR/chaos-mesh-standin.yaml"
+		die "no ENABLE_FILTER_NAMESPACE env in $CONFIG_DIR/chaos-mesh-workloads.yaml"
 	kubectl_ apply --server-side --field-manager chaosops-testenv -f - <<<"$workloads" >>"$DIR/logs/apply.log" 2>&1 ||
 		fail_with_log apply "kubectl apply of the Chaos Mesh workloads failed"
-	if has_daemon_standin; then
-		await_local_build chaos-daemon-standin
-		mark "chaos-daemon stand-in built"
-		launch chaos-daemon-standin \
-			--kubeconfig "$DIR/kubeconfig" \
-			--listen "127.0.0.1:$DAEMON_PORT" \
-			--namespace "$CHAOS_NAMESPACE" \
-			--node "$NODE_NAME" \
-			--ready-file "$DIR/chaos-daemon-standin.ready"
-		wait_until chaos-daemon-standin "chaos-daemon stand-in ready" test -e "$DIR/chaos-daemon-standin.ready"
-		mark "chaos-daemon stand-in ready"
-	else
-		log "no plugin/cmd/chaos-daemon-standin in this checkout: the controller finds no chaos-daemon"
-	fi
+	await_local_build chaos-daemon-standin
+	mark "chaos-daemon stand-in built"
+	launch chaos-daemon-standin \
+		--kubeconfig "$DIR/kubeconfig" \
+		--listen "127.0.0.1:$DAEMON_PORT" \
+		--namespace "$CHAOS_NAMESPACE" \
+		--node "$NODE_NAME" \
+		--ready-file "$DIR/chaos-daemon-standin.ready"
+	wait_until chaos-daemon-standin "chaos-daemon stand-in ready" test -e "$DIR/chaos-daemon-standin.ready"
+	mark "chaos-daemon stand-in ready"
 
 	local env
 	mapfile -t env < <(chaos_mesh_env)
@@ -890,9 +843,8 @@ cmd_env() {
 }
 
 cmd_status() {
-	local name mode=standin expected missing=()
-	[[ ! -r $DIR/chaos-mode ]] || mode=$(<"$DIR/chaos-mode")
-	read -ra expected <<<"$(mode_processes "$mode" | tr '\n' ' ')"
+	local name expected missing=()
+	read -ra expected <<<"$(processes | tr '\n' ' ')"
 	for name in "${expected[@]}"; do
 		pid_of "$name" >/dev/null || missing+=("$name")
 	done
@@ -908,7 +860,7 @@ cmd_status() {
 		echo "degraded: kube-apiserver /readyz fails (logs in $DIR/logs)"
 		return 3
 	fi
-	echo "running: https://127.0.0.1:$APISERVER_PORT, KUBECONFIG=$DIR/kubeconfig, Chaos Mesh controller: $mode"
+	echo "running: https://127.0.0.1:$APISERVER_PORT, KUBECONFIG=$DIR/kubeconfig, the real Chaos Mesh controller $CHAOS_MESH_VERSION"
 }
 
 usage() {

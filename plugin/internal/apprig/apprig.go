@@ -1,9 +1,9 @@
 // Package apprig gives integration tests an app whose HTTP faults are
-// real: a namespace on the test control plane with a private controller
-// stand-in (or, when the control plane runs the real Chaos Mesh
-// controller, opted in to it), one Running (kwok) pod app=demo whose port 8080 is a real
-// local HTTP app behind a fault proxy (the STAND-IN for chaos-daemon's
-// HTTP injection), and optionally a real Prometheus scraping the app.
+// real: a namespace on the test control plane opted in to the real Chaos
+// Mesh controller, one Running (kwok) pod app=demo whose port 8080 is a
+// real local HTTP app behind a fault proxy, which the chaos-daemon
+// stand-in drives (the STAND-IN for chaos-daemon's HTTP injection), and
+// optionally a real Prometheus scraping the app.
 package apprig
 
 import (
@@ -25,8 +25,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
-	"github.com/cloudify-chaos/chaosops/plugin/chaos/controllerstandin"
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/faultproxy"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/daemonstandin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/promenv"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 	"github.com/cloudify-chaos/chaosops/plugin/report"
@@ -51,10 +51,6 @@ type Options struct {
 	// Prometheus starts a real Prometheus scraping the app every second
 	// and waits until the app is up in it.
 	Prometheus bool
-	// Standin configures the private controller stand-in (Instance, Ready
-	// and Logger are set by New); unused when the control plane runs the
-	// real Chaos Mesh controller.
-	Standin controllerstandin.Options
 }
 
 // New builds the rig; everything stops when t ends.
@@ -68,15 +64,11 @@ func New(t testing.TB, opts Options) *Rig {
 	var wg sync.WaitGroup
 	t.Cleanup(func() { stop(); wg.Wait() })
 
-	if testenv.RunsRealChaosMesh(t) {
-		// The real controller filters namespaces (ENABLE_FILTER_NAMESPACE,
-		// as the bundle installs it): opt this one in. It asks the
-		// chaos-daemon stand-in, which drives the pod's fault proxy.
-		patch(t, dyn, schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}, "", ns,
-			`{"metadata":{"annotations":{"chaos-mesh.org/inject":"enabled"}}}`)
-	} else {
-		startStandin(t, ctx, &wg, cfg, dyn, ns, opts.Standin)
-	}
+	// The real controller filters namespaces (ENABLE_FILTER_NAMESPACE, as
+	// the bundle installs it): opt this one in. It asks the chaos-daemon
+	// stand-in, which drives the pod's fault proxy.
+	patch(t, dyn, schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}, "", ns,
+		`{"metadata":{"annotations":{"chaos-mesh.org/inject":"enabled"}}}`)
 
 	reg := prometheus.NewRegistry()
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{Name: RequestsMetric, Help: "requests by path"}, []string{"path"})
@@ -102,7 +94,7 @@ func New(t testing.TB, opts Options) *Rig {
 		t.Fatalf("demo pod: %v (%d pods)", err, len(list.Items))
 	}
 	patch(t, dyn, pods, ns, list.Items[0].GetName(),
-		fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, controllerstandin.FaultProxyAnnotation, fp.AdminURL()))
+		fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, daemonstandin.FaultProxyAnnotation, fp.AdminURL()))
 
 	r := &Rig{Config: cfg, Dynamic: dyn, Namespace: ns, ProxyURL: "http://" + fp.Addr()}
 	if opts.Prometheus {
@@ -110,28 +102,6 @@ func New(t testing.TB, opts Options) *Rig {
 		promenv.WaitForSeries(t, r.PrometheusURL, "up == 1")
 	}
 	return r
-}
-
-// startStandin runs a private controller stand-in that handles only ns, so
-// a shared one (scripts/testenv.sh) of an older build cannot interfere.
-func startStandin(t testing.TB, ctx context.Context, wg *sync.WaitGroup, cfg *rest.Config, dyn dynamic.Interface, ns string, so controllerstandin.Options) {
-	t.Helper()
-	patch(t, dyn, schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}, "", ns,
-		fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, controllerstandin.InstanceLabel, ns))
-	ready := make(chan struct{})
-	so.Instance, so.Ready, so.Logger = ns, func() { close(ready) }, slog.New(slog.DiscardHandler)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := controllerstandin.Run(ctx, cfg, so); err != nil && ctx.Err() == nil {
-			t.Errorf("stand-in: %v", err)
-		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(30 * time.Second):
-		t.Fatal("stand-in not ready after 30s")
-	}
 }
 
 func patch(t testing.TB, dyn dynamic.Interface, gvr schema.GroupVersionResource, ns, name, body string) {

@@ -43,15 +43,10 @@ import (
 // CHAOSOPS_TESTENV_DIR is not set.
 const DefaultDir = "/tmp/chaosops-testenv"
 
-// The Chaos Mesh controllers scripts/testenv.sh can run (Env.Chaos).
-const (
-	// ChaosStandin is plugin/chaos/controllerstandin: it drives the status
-	// of chaos objects; no webhooks, no chaos-daemon.
-	ChaosStandin = "standin"
-	// ChaosReal is Chaos Mesh's own controller-manager with its admission
-	// webhooks, talking to the chaos-daemon stand-in.
-	ChaosReal = "real"
-)
+// ChaosReal is the Chaos Mesh controller scripts/testenv.sh runs
+// (Env.Chaos): Chaos Mesh's own controller-manager with its admission
+// webhooks, talking to the chaos-daemon stand-in.
+const ChaosReal = "real"
 
 // probeTimeout bounds the /readyz request that decides whether a running
 // control plane can be reused.
@@ -65,8 +60,8 @@ type Env struct {
 	Kubeconfig string
 	// Started is true when this process ran scripts/testenv.sh start.
 	Started bool
-	// Chaos says which Chaos Mesh controller drives chaos objects:
-	// ChaosStandin or ChaosReal (CHAOSOPS_TESTENV_CHAOS of the start).
+	// Chaos says which Chaos Mesh controller drives chaos objects: always
+	// ChaosReal (the controller stand-in is gone).
 	Chaos string
 
 	config *rest.Config
@@ -150,13 +145,13 @@ func require(ctx context.Context) (*Env, error) {
 	return env, nil
 }
 
-// chaosMode reads which Chaos Mesh controller the control plane in dir
-// runs (a dir without the file was started before there was a choice: the
-// stand-in). When CHAOSOPS_TESTENV_CHAOS asks for the other one, it is an
-// error: restarting a control plane that other test binaries may be using
+// chaosMode checks that the control plane in dir runs the real Chaos Mesh
+// controller. One started by an older checkout may run the controller
+// stand-in (or, without the file, predate the choice): that is an error,
+// since restarting a control plane that other test binaries may be using
 // is for a person to decide.
 func chaosMode(dir string) (string, error) {
-	mode := ChaosStandin
+	mode := "standin"
 	b, err := os.ReadFile(filepath.Join(dir, "chaos-mode"))
 	switch {
 	case err == nil:
@@ -164,8 +159,8 @@ func chaosMode(dir string) (string, error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return "", fmt.Errorf("testenv: %w", err)
 	}
-	if want := os.Getenv("CHAOSOPS_TESTENV_CHAOS"); want != "" && want != mode {
-		return "", fmt.Errorf("the control plane in %s runs the Chaos Mesh controller %q but CHAOSOPS_TESTENV_CHAOS=%s; restart it: CHAOSOPS_TESTENV_CHAOS=%s scripts/testenv.sh start", dir, mode, want, want)
+	if mode != ChaosReal {
+		return "", fmt.Errorf("the control plane in %s runs the Chaos Mesh controller stand-in %q, which is gone; restart it: scripts/testenv.sh start", dir, mode)
 	}
 	return mode, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,30 +13,19 @@ import (
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 func TestRun(t *testing.T) {
-	t.Run("bad command lines are rejected before connecting", func(t *testing.T) {
-		for _, tc := range []struct {
-			args []string
-			want string
-		}{
-			{nil, "--kubeconfig is required"},
-			{[]string{"--kubeconfig", "/nonexistent/kubeconfig"}, "--kubeconfig /nonexistent/kubeconfig:"},
-			{[]string{"--resync", "often"}, `invalid value "often" for flag -resync`},
-		} {
-			err := run(t.Context(), tc.args)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
-			}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "a subcommand is required: faultproxy or service"},
+		{[]string{"--kubeconfig", "x"}, `unknown subcommand "--kubeconfig": use faultproxy or service`},
+		{[]string{"faultproxy", "--port", "eighty"}, `invalid value "eighty" for flag -port`},
+	} {
+		err := run(t.Context(), tc.args)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
 		}
-	})
-
-	t.Run("it writes the ready file, and a cancel stops it and removes the file", func(t *testing.T) {
-		kubeconfig := testenv.Kubeconfig(t)
-		ready := filepath.Join(t.TempDir(), "standin.ready")
-		// An instance no namespace is assigned to, so that nothing is touched.
-		r := start(t, "--kubeconfig", kubeconfig, "--ready-file", ready, "--instance", "cmd-test-nobody")
-		r.waitReady(ready, 30*time.Second)
-		r.stop(ready)
-	})
+	}
 }
 
 // running is run in the background.

@@ -27,7 +27,7 @@ const dialTimeout = 2 * time.Second
 // keeps the fault proxies' aborts visible to clients: a closed backend
 // connection closes the client's.
 func runService(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("chaos-controller-standin service", flag.ContinueOnError)
+	fs := flag.NewFlagSet("app-standin service", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:0", "address clients connect to")
 	backends := fs.String("backends", "", "comma-separated host:port of the backends, e.g. the fault proxies (required)")
 	readyFile := fs.String("ready-file", "", "file written once it listens (pid and listen lines), removed on exit")

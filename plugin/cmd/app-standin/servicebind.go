@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/cloudify-chaos/chaosops/plugin/chaos/controllerstandin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/daemonstandin"
 )
 
 // bindPoll is how often the binder looks for a new Service or pods; the
@@ -72,7 +72,7 @@ func (b *binder) pass(ctx context.Context) error {
 		return fmt.Errorf("pods: %w", err)
 	}
 	for _, p := range assign(pods.Items, b.proxies) {
-		patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, controllerstandin.FaultProxyAnnotation, p.proxy)
+		patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, daemonstandin.FaultProxyAnnotation, p.proxy)
 		if _, err := b.kube.CoreV1().Pods(b.namespace).Patch(ctx, p.pod, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 			return fmt.Errorf("bind pod %s: %w", p.pod, err)
 		}
@@ -92,7 +92,7 @@ func assign(pods []corev1.Pod, proxies []string) []binding {
 		if p.DeletionTimestamp != nil {
 			continue
 		}
-		if a := p.Annotations[controllerstandin.FaultProxyAnnotation]; a != "" {
+		if a := p.Annotations[daemonstandin.FaultProxyAnnotation]; a != "" {
 			used[a] = true
 			continue
 		}

@@ -12,7 +12,7 @@ import (
 
 // runFaultProxy runs one fault proxy until ctx is cancelled.
 func runFaultProxy(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("chaos-controller-standin faultproxy", flag.ContinueOnError)
+	fs := flag.NewFlagSet("app-standin faultproxy", flag.ContinueOnError)
 	var opts faultproxy.Options
 	fs.StringVar(&opts.Listen, "listen", "127.0.0.1:0", "address the proxied traffic arrives at")
 	fs.StringVar(&opts.Admin, "admin", "127.0.0.1:0", "address of the admin API (rules)")

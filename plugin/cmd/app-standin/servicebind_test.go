@@ -7,14 +7,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/cloudify-chaos/chaosops/plugin/chaos/controllerstandin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/daemonstandin"
 )
 
 func TestAssignBindsEachPodToAFreeProxy(t *testing.T) {
 	pod := func(name, proxy string, deleting bool) corev1.Pod {
 		p := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}}
 		if proxy != "" {
-			p.Annotations = map[string]string{controllerstandin.FaultProxyAnnotation: proxy}
+			p.Annotations = map[string]string{daemonstandin.FaultProxyAnnotation: proxy}
 		}
 		if deleting {
 			p.DeletionTimestamp = &metav1.Time{}
