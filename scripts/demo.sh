@@ -9,9 +9,10 @@
 #
 # Locally (no KUBECONFIG): the Kubernetes control plane is the project's
 # test control plane (scripts/testenv.sh: kube-apiserver, etcd, kwok pods,
-# the Chaos Mesh controller stand-in). The Deployment's pods are simulated;
-# each is bound to one local app process behind a fault proxy (the
-# STAND-IN for chaos-daemon's HTTP injection), and a TCP round-robin stands
+# Chaos Mesh's real controller-manager). The Deployment's pods are simulated;
+# each is bound to one local app process behind a fault proxy, which the
+# chaos-daemon stand-in drives (the STAND-INs for chaos-daemon's HTTP
+# injection), and a TCP round-robin stands
 # in for the LoadBalancer Service, so the fault is real for the traffic.
 #
 # With KUBECONFIG=FILE (make demo KUBECONFIG=...): the same install and

@@ -3,9 +3,10 @@
 // cannot run. A Proxy is a reverse proxy in front of one local app process,
 // answering for one container port; its admin API takes rules derived from
 // HTTPChaos specs (RuleFromHTTPChaos) and applies them to the traffic that
-// passes, so the fault is real for that traffic. The controller stand-in
-// (package controllerstandin) puts and deletes the rules as it injects and
-// recovers HTTPChaos records of pods annotated with the proxy's admin URL.
+// passes, so the fault is real for that traffic. The chaos-daemon stand-in
+// (plugin/internal/daemonstandin) puts and deletes the rules when the real
+// Chaos Mesh controller calls ApplyHttpChaos for a pod annotated with the
+// proxy's admin URL.
 //
 // # Semantics (those of chaos-tproxy)
 //

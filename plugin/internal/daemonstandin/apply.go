@@ -20,8 +20,8 @@ import (
 // FaultProxyAnnotation on a pod names the admin URL of the fault proxy
 // (package faultproxy) in front of the pod's app, e.g.
 // "http://127.0.0.1:19080": the stand-in applies the rules of the pod's
-// containers there. It is the annotation that scripts/demo.sh's service
-// stand-in and plugin/internal/apprig set for the controller stand-in.
+// containers there. scripts/demo.sh's service stand-in (plugin/cmd/app-standin)
+// and plugin/internal/apprig set it.
 const FaultProxyAnnotation = "standin.chaosops.dev/fault-proxy"
 
 // RuleIDPrefix begins the id of every rule the stand-in puts to a fault
