@@ -89,7 +89,7 @@ func Run(ctx context.Context, runner *chaos.Runner, o Options) (*Outcome, error)
 }
 
 func journal(res *chaos.Result, set *probe.Set) *report.Journal {
-	j := &report.Journal{Version: report.JournalVersion, Verdict: res.Verdict, Reason: res.Reason, Run: res}
+	j := &report.Journal{Version: report.JournalVersion, Verdict: res.Verdict, Reason: res.Reason, Cleanup: res.Cleanup, Run: res}
 	if set != nil {
 		j.Probes, j.Samples, j.Traffic = set.Specs(), set.Samples(), set.Traffic()
 	}

@@ -30,6 +30,7 @@ func fixture() *Journal {
 		Ref: "HTTPChaos/demo/httpchaos-3f9c1a2b", Kind: "HTTPChaos", Namespace: "demo", Name: "httpchaos-3f9c1a2b", RunID: "3f9c1a2b",
 		Verdict: chaos.VerdictSLOBreach, Reason: "probe web: success 10.0 % < 95.0 % during the injection",
 		Started: at(0), Ended: at(40), Created: at(2), Injected: at(5), Recovered: at(35), Deleted: at(37),
+		Cleanup: &chaos.Cleanup{Outcome: chaos.CleanupComplete},
 		Targets: []api.Record{{
 			Id: "demo/demo-7d9f-abcde", SelectorKey: ".", Phase: api.PhaseNotInjected, InjectedCount: 1, RecoveredCount: 1,
 			Events: []api.RecordEvent{
@@ -53,7 +54,7 @@ func fixture() *Journal {
 		},
 	}
 	j := &Journal{
-		Version: JournalVersion, Verdict: run.Verdict, Reason: run.Reason, Run: run,
+		Version: JournalVersion, Verdict: run.Verdict, Reason: run.Reason, Cleanup: run.Cleanup, Run: run,
 		Probes: []probe.Spec{
 			{Name: "web", Kind: probe.HTTP, URL: "http://probe:s3cret-pass@demo.demo.svc:8080/", Method: "GET", StatusMin: 200, StatusMax: 399,
 				Timeout: 2 * time.Second, RPS: 10, Window: 10 * time.Second, MinSuccess: 0.95, During: probe.MustHold, Interval: 5 * time.Second},

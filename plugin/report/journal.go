@@ -19,6 +19,11 @@ type Journal struct {
 	Version int           `json:"version"`
 	Verdict chaos.Verdict `json:"verdict"`
 	Reason  string        `json:"reason,omitempty"`
+	// Cleanup is how the run's chaos object went away (complete, forced)
+	// or that it did not (incomplete), what chaosops removed by hand, what
+	// a person must check and the next step: Run.Cleanup, at the top level
+	// like the verdict. Nil when nothing was created.
+	Cleanup *chaos.Cleanup `json:"cleanup,omitempty"`
 	// Run is the lifecycle result: spec, targets with their records, and
 	// the time of every condition change (timeline).
 	Run     *chaos.Result  `json:"run"`
@@ -91,9 +96,11 @@ func stripUserinfo(s string) string {
 func sanitized(j *Journal) *Journal {
 	c := *j
 	c.Reason = stripUserinfo(j.Reason)
+	c.Cleanup = sanitizedCleanup(j.Cleanup)
 	if j.Run != nil {
 		run := *j.Run
 		run.Reason = stripUserinfo(run.Reason)
+		run.Cleanup = sanitizedCleanup(run.Cleanup)
 		run.Timeline = make([]chaos.Event, len(j.Run.Timeline))
 		for i, e := range j.Run.Timeline {
 			e.Detail = stripUserinfo(e.Detail)
@@ -111,5 +118,26 @@ func sanitized(j *Journal) *Journal {
 		s.Detail = stripUserinfo(s.Detail)
 		c.Samples[i] = s
 	}
+	return &c
+}
+
+// sanitizedCleanup returns a copy of cl with URL credentials removed from
+// its texts.
+func sanitizedCleanup(cl *chaos.Cleanup) *chaos.Cleanup {
+	if cl == nil {
+		return nil
+	}
+	c := *cl
+	strip := func(l []string) []string {
+		if l == nil {
+			return nil
+		}
+		out := make([]string, len(l))
+		for i, s := range l {
+			out[i] = stripUserinfo(s)
+		}
+		return out
+	}
+	c.Records, c.RemovedByHand, c.Check, c.Next = strip(cl.Records), strip(cl.RemovedByHand), strip(cl.Check), stripUserinfo(cl.Next)
 	return &c
 }

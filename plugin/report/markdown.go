@@ -13,7 +13,8 @@ import (
 
 // Markdown renders the run's summary: the verdict and its reason first,
 // then the object, the spec, the timeline (times relative to the start),
-// the targets and their records, each probe with its samples per phase,
+// the cleanup outcome (what chaosops removed by hand, what a person must
+// check, the next step), the targets and their records, each probe with its samples per phase,
 // and the traffic before, during and after the injection. URL credentials
 // are left out.
 func Markdown(j *Journal) string {
@@ -36,6 +37,7 @@ func Markdown(j *Journal) string {
 	writeOverview(&b, j, run)
 	writeSpec(&b, run)
 	writeTimeline(&b, run)
+	writeCleanup(&b, cleanupOf(j))
 	writeTargets(&b, run)
 	writeProbes(&b, j)
 	writeTraffic(&b, j)
@@ -58,6 +60,11 @@ func writeOverview(b *strings.Builder, j *Journal, run *chaos.Result) {
 		rows = append(rows, [2]string{"Injection window", fmt.Sprintf("%s → %s (%s)", rel(start, from), rel(start, to), seconds(to.Sub(from)))})
 	} else {
 		rows = append(rows, [2]string{"Injection window", "none: the fault was never in place"})
+	}
+	if cl := cleanupOf(j); cl != nil {
+		rows = append(rows, [2]string{"Cleanup", fmt.Sprintf("`%s`: %s", cl.Outcome, cleanupWords(cl.Outcome))})
+	} else if run.Created.IsZero() {
+		rows = append(rows, [2]string{"Cleanup", "none needed: nothing was created"})
 	}
 	if run.RecoveryUnverified {
 		rows = append(rows, [2]string{"Recovery", "**unverified**: the finalizer was forced off, the fault may still be in place"})
@@ -124,6 +131,65 @@ func writeTimeline(b *strings.Builder, run *chaos.Result) {
 		fmt.Fprintf(b, "| %s | %s | %s |\n", rel(start, e.At), e.Step, cell(e.Detail))
 	}
 	b.WriteString("\n")
+}
+
+// cleanupOf is the journal's cleanup outcome; a journal written before it
+// had one at the top level still has the run's.
+func cleanupOf(j *Journal) *chaos.Cleanup {
+	if j.Cleanup == nil && j.Run != nil {
+		return j.Run.Cleanup
+	}
+	return j.Cleanup
+}
+
+// cleanupWords says what a cleanup outcome means.
+func cleanupWords(o chaos.CleanupOutcome) string {
+	switch o {
+	case chaos.CleanupComplete:
+		return "the controller recovered every target and the object is gone"
+	case chaos.CleanupForced:
+		return "the object is gone without the controller's recovery; chaosops removed what is listed below by hand"
+	case chaos.CleanupIncomplete:
+		return "**the chaos object is still there**; see the next step below"
+	}
+	return string(o)
+}
+
+// writeCleanup lists how the object went away: the finalizers, the
+// records not recovered, what chaosops removed by hand, what a person
+// must check and the next step. A complete cleanup has nothing to list.
+func writeCleanup(b *strings.Builder, cl *chaos.Cleanup) {
+	if cl == nil {
+		return
+	}
+	b.WriteString("## Cleanup\n\n")
+	fmt.Fprintf(b, "**Outcome: `%s`** — %s.\n\n", cl.Outcome, cleanupWords(cl.Outcome))
+	list := func(title string, items []string, asCode bool) {
+		if len(items) == 0 {
+			return
+		}
+		fmt.Fprintf(b, "%s:\n\n", title)
+		for _, it := range items {
+			if asCode {
+				it = code(it)
+			} else {
+				it = oneLine(it)
+			}
+			fmt.Fprintf(b, "- %s\n", it)
+		}
+		b.WriteString("\n")
+	}
+	finalizers := "Finalizers forced off"
+	if cl.Outcome == chaos.CleanupIncomplete {
+		finalizers = "Held by finalizers"
+	}
+	list(finalizers, cl.Finalizers, true)
+	list("Records not recovered", cl.Records, false)
+	list("Removed by hand", cl.RemovedByHand, false)
+	list("A person must check", cl.Check, false)
+	if cl.Next != "" {
+		fmt.Fprintf(b, "**Next step:** %s\n\n", oneLine(cl.Next))
+	}
 }
 
 func writeTargets(b *strings.Builder, run *chaos.Result) {

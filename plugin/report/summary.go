@@ -17,8 +17,9 @@ const (
 // Summary returns a size-bounded summary of the run (well under 8 KiB as
 // JSON, whatever the number of probes, samples or targets) for runtime
 // properties: verdict, reason, object ref, injection window, the traffic
-// success rate per period, per-probe sample counts per phase, and the
-// report's file paths. The full record is the journal.
+// success rate per period, per-probe sample counts per phase, the cleanup
+// outcome (with the next step when incomplete), and the report's file
+// paths. The full record is the journal.
 func Summary(j *Journal, files Files) map[string]any {
 	s := map[string]any{
 		"verdict": string(j.Verdict),
@@ -33,6 +34,13 @@ func Summary(j *Journal, files Files) map[string]any {
 		if run.RecoveryUnverified {
 			s["recovery_unverified"] = true
 		}
+	}
+	if cl := cleanupOf(j); cl != nil {
+		c := map[string]any{"outcome": string(cl.Outcome)}
+		if cl.Next != "" {
+			c["next"] = clip(stripUserinfo(cl.Next), maxSummaryText)
+		}
+		s["cleanup"] = c
 	}
 	if from, to, ok := window(j); ok {
 		s["window"] = map[string]any{

@@ -23,6 +23,7 @@ func TestSummary(t *testing.T) {
 			"ref":     "HTTPChaos/demo/httpchaos-3f9c1a2b",
 			"run_id":  "3f9c1a2b",
 			"samples": 10.0,
+			"cleanup": map[string]any{"outcome": "complete"},
 			"window":  map[string]any{"from": "2025-01-02T03:04:10Z", "to": "2025-01-02T03:04:40Z", "seconds": 30.0},
 			// before: 75/75; during: (30+145)/(300+145); after: 150/150.
 			"success_rate": map[string]any{"before": 1.0, "during": 0.3933, "after": 1.0},

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/cloudify-chaos/chaosops/plugin/chaos"
 )
 
 func TestWrite(t *testing.T) {
@@ -41,8 +43,10 @@ func TestWrite(t *testing.T) {
 		}
 	})
 
-	t.Run("the journal has a top-level verdict", func(t *testing.T) {
-		files, err := Write(t.TempDir(), fixture())
+	t.Run("the journal has a top-level verdict and cleanup outcome", func(t *testing.T) {
+		j := fixture()
+		j.Cleanup = &chaos.Cleanup{Outcome: chaos.CleanupIncomplete, Finalizers: []string{"chaos-mesh/records"}, Next: "reap it with force_cleanup"}
+		files, err := Write(t.TempDir(), j)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,6 +57,10 @@ func TestWrite(t *testing.T) {
 		}
 		if top["verdict"] != "slo_breach" {
 			t.Fatalf("verdict %v, want slo_breach", top["verdict"])
+		}
+		want := map[string]any{"outcome": "incomplete", "finalizers": []any{"chaos-mesh/records"}, "next": "reap it with force_cleanup"}
+		if d := cmp.Diff(want, top["cleanup"]); d != "" {
+			t.Fatalf("top-level cleanup (-want +got):\n%s", d)
 		}
 	})
 
