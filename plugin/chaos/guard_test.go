@@ -39,7 +39,7 @@ func TestRunRefusedBeforeAnythingIsCreated(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			o := f.opts(f.httpAbort(t, nil))
+			o := f.opts(f.httpAbort(t))
 			tc.change(&o)
 			res, err := f.r.Run(t.Context(), o)
 			if err == nil || res.Verdict != chaos.VerdictPrecheckFailed || !strings.Contains(err.Error(), tc.want) {
@@ -55,13 +55,13 @@ func TestRunRefusedBeforeAnythingIsCreated(t *testing.T) {
 
 func TestEarlierRunStillInjectedRefusesANewOne(t *testing.T) {
 	f := newFixture(t)
-	first := f.opts(f.httpAbort(t, nil))
+	first := f.opts(f.httpAbort(t))
 	d := "30s"
 	first.Object.Spec.Common().Duration = &d
 	done := make(chan *chaos.Result)
 	ctx, cancel := ctxWithCancel(t)
 	first.Hooks.During = func(context ctxT, _ func(string)) {
-		second := f.opts(f.httpAbort(t, nil))
+		second := f.opts(f.httpAbort(t))
 		_, err := f.r.Run(t.Context(), second)
 		if err == nil || !strings.Contains(err.Error(), "is still injected; wait for it to end or run reap") {
 			t.Errorf("second run: %v", err)

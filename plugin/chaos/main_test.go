@@ -6,6 +6,7 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
-// The control plane comes with the Chaos Mesh CRDs, the controller stand-in
-// and kwok nodes (scripts/testenv.sh start).
+// The control plane comes with the Chaos Mesh CRDs, Chaos Mesh's real
+// controller-manager and webhooks, the chaos-daemon stand-in and a kwok
+// node (scripts/testenv.sh start).
 func TestMain(m *testing.M) { testenv.Main(m) }

@@ -14,14 +14,14 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
-// startRun runs an experiment in the background until its context ends and
+// startHeld runs an experiment in the background until its context ends and
 // waits until it is injected.
-func startRun(t *testing.T, f *fixture, deployment, blueprint string) (stop func()) {
+func startHeld(t *testing.T, f *fixture, deployment, blueprint string) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
 	injected := make(chan struct{})
 	done := make(chan struct{})
-	o := f.opts(f.httpAbort(t, nil))
+	o := f.opts(f.httpAbort(t))
 	o.Owner.Deployment, o.Owner.Blueprint = deployment, blueprint
 	d := "2m"
 	o.Object.Spec.Common().Duration = &d
@@ -44,9 +44,9 @@ func TestReapAndHaltAll(t *testing.T) {
 	t.Run("reap deletes only the chaos objects of its deployment", func(t *testing.T) {
 		f := newFixture(t)
 		g := newFixture(t)
-		stopF := startRun(t, f, "dep-one-"+f.ns, "bp")
+		stopF := startHeld(t, f, "dep-one-"+f.ns, "bp")
 		defer stopF()
-		stopG := startRun(t, g, "dep-two-"+g.ns, "bp")
+		stopG := startHeld(t, g, "dep-two-"+g.ns, "bp")
 		defer stopG()
 		objs, err := f.r.Reap(t.Context(), chaos.Selection{Deployment: "dep-one-" + f.ns}, chaos.RunOptions{DeleteTimeout: 20 * time.Second})
 		if err != nil || len(objs) != 1 {
@@ -60,9 +60,9 @@ func TestReapAndHaltAll(t *testing.T) {
 	t.Run("halt_all deletes every run chaosops created, in every namespace", func(t *testing.T) {
 		f := newFixture(t)
 		g := newFixture(t)
-		stopF := startRun(t, f, "dep-a", "bp-"+f.ns)
+		stopF := startHeld(t, f, "dep-a", "bp-"+f.ns)
 		defer stopF()
-		stopG := startRun(t, g, "dep-b", "bp-"+f.ns)
+		stopG := startHeld(t, g, "dep-b", "bp-"+f.ns)
 		defer stopG()
 		// Every namespace and deployment; limited to this test's blueprint so
 		// that parallel test packages keep their runs.
@@ -73,6 +73,54 @@ func TestReapAndHaltAll(t *testing.T) {
 		f.assertNoChaosLeft(t)
 		g.assertNoChaosLeft(t)
 	})
+
+	// The run's process "dies" once injected: its context ends without
+	// the cleanup (CleanupGrace 1ns leaves it no time), and the fault stays
+	// until reap or halt_all removes the object.
+	for _, tc := range []struct {
+		name string
+		sel  func(f *fixture, runID string) chaos.Selection
+	}{
+		{"reap removes the object of a run whose process died, and the fault goes", func(f *fixture, runID string) chaos.Selection {
+			return chaos.Selection{Namespace: f.ns, RunID: runID}
+		}},
+		{"halt_all removes the object of a run whose process died, and the fault goes", func(f *fixture, _ string) chaos.Selection {
+			return chaos.Selection{Namespace: f.ns}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newRig(t)
+			o := f.opts(f.abortFor(t, 2*time.Minute))
+			o.Owner.RunID = chaos.NewRunID()
+			o.CleanupGrace = time.Nanosecond
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			ch, n := f.startInjected(t, ctx, o)
+			cancel()
+			wait(t, ch, 2*time.Minute)
+			if f.get(t, n) == nil {
+				t.Fatal("the cancelled run's own cleanup removed the object; want it left for reap")
+			}
+			if err := f.get200(); err == nil {
+				t.Error("the fault is not in effect after the process died")
+			}
+			objs, err := f.r.Reap(t.Context(), tc.sel(f, o.Owner.RunID), f.opts(nil))
+			if err != nil {
+				t.Fatalf("reap: %v", err)
+			}
+			if len(objs) != 1 || objs[0].Name != n || objs[0].Cleanup == nil || objs[0].Cleanup.Outcome != chaos.CleanupComplete {
+				t.Errorf("reap: %+v", objs)
+			}
+			f.assertGone(t, n)
+			f.assertNoRules(t, n)
+			eventually(t, 30*time.Second, func() string {
+				if err := f.get200(); err != nil {
+					return "after reap, requests fail: " + err.Error()
+				}
+				return ""
+			})
+		})
+	}
 }
 
 func TestDashboardTokenIsLeastPrivilege(t *testing.T) {

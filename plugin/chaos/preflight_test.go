@@ -66,12 +66,24 @@ func filterEnv(value string) []any {
 func TestPreflightNamespaceOptIn(t *testing.T) {
 	preflight := func(t *testing.T, f *fixture, chaosNS string) (*chaos.PreflightReport, error) {
 		t.Helper()
-		o := f.opts(f.httpAbort(t, nil))
+		o := f.opts(f.httpAbort(t))
 		o.ChaosNamespace, o.SkipDaemonCheck = chaosNS, true
 		return f.r.Preflight(t.Context(), o)
 	}
+	t.Run("a namespace without any annotation is refused: the real controller's Deployment says it filters namespaces", func(t *testing.T) {
+		f := newBareFixture(t) // testenv namespaces have labels, no annotations
+		if u, err := f.dyn.Resource(gvrNamespacesT).Get(t.Context(), f.ns, metav1.GetOptions{}); err != nil || u.GetAnnotations() != nil {
+			t.Fatalf("namespace %s: annotations %v, err %v; want none at all", f.ns, u.GetAnnotations(), err)
+		}
+		res, err := f.r.Run(t.Context(), f.opts(f.httpAbort(t)))
+		want := "Chaos Mesh filters namespaces (ENABLE_FILTER_NAMESPACE=true in Deployment chaos-mesh/chaos-controller-manager), and namespace " + f.ns + " is not opted in"
+		if res.Verdict != chaos.VerdictPrecheckFailed || !chaos.IsPrecheck(err) || !strings.Contains(err.Error(), want) {
+			t.Fatalf("verdict %s, err %v; want %q", res.Verdict, err, want)
+		}
+		f.assertNoChaosLeft(t)
+	})
 	t.Run("a namespace without any annotation is refused when the controller filters namespaces", func(t *testing.T) {
-		f := newFixture(t) // testenv namespaces have labels, no annotations
+		f := newBareFixture(t)
 		rep, err := preflight(t, f, controllerIn(t, f, filterEnv("true")))
 		if !chaos.IsPrecheck(err) || !strings.Contains(err.Error(), "namespace "+f.ns+" is not opted in") || !strings.Contains(err.Error(), "ENABLE_FILTER_NAMESPACE=true") {
 			t.Fatalf("err %v", err)
@@ -84,7 +96,7 @@ func TestPreflightNamespaceOptIn(t *testing.T) {
 			if _, err := f.dyn.Resource(gvrNamespacesT).Patch(t.Context(), f.ns, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			o := f.opts(f.httpAbort(t, nil))
+			o := f.opts(f.httpAbort(t))
 			o.ChaosNamespace, o.SkipDaemonCheck = rep.Controller[:strings.Index(rep.Controller, "/")], true
 			if _, err := f.r.Preflight(t.Context(), o); err != nil {
 				t.Fatalf("err %v", err)
@@ -92,7 +104,7 @@ func TestPreflightNamespaceOptIn(t *testing.T) {
 		})
 	})
 	t.Run("no opt-in is needed when the filter is off", func(t *testing.T) {
-		f := newFixture(t)
+		f := newBareFixture(t)
 		for _, env := range [][]any{filterEnv("false"), nil} {
 			rep, err := preflight(t, f, controllerIn(t, f, env))
 			if err != nil || rep.NamespaceFilter || !strings.Contains(rep.NamespaceFilterSource, "no opt-in needed") {
@@ -101,7 +113,7 @@ func TestPreflightNamespaceOptIn(t *testing.T) {
 		}
 	})
 	t.Run("a filter setting that cannot be read requires the opt-in, and says why", func(t *testing.T) {
-		f := newFixture(t)
+		f := newBareFixture(t)
 		env := []any{map[string]any{"name": "ENABLE_FILTER_NAMESPACE", "valueFrom": map[string]any{
 			"configMapKeyRef": map[string]any{"name": "chaos-mesh-config", "key": "filter"}}}}
 		_, err := preflight(t, f, controllerIn(t, f, env))
@@ -113,7 +125,7 @@ func TestPreflightNamespaceOptIn(t *testing.T) {
 
 func TestReapWording(t *testing.T) {
 	f := newFixture(t)
-	stop := startRun(t, f, "dep-words-"+f.ns, "bp")
+	stop := startHeld(t, f, "dep-words-"+f.ns, "bp")
 	defer stop()
 	if _, err := f.r.Reap(context.WithoutCancel(t.Context()), chaos.Selection{Namespace: f.ns}, chaos.RunOptions{DeleteTimeout: 20 * time.Second}); err != nil {
 		t.Fatal(err)

@@ -16,11 +16,11 @@ import (
 // must not wait for an injection that will never come again.
 func TestRetryAdoptsAnObjectWhoseFaultEnded(t *testing.T) {
 	f := newFixture(t)
-	obj := f.httpAbort(t, nil)
+	obj := f.httpAbort(t)
 	o := f.opts(obj)
 	o.Owner.RunID = "adopt-ended"
 	// What the killed attempt left: the object as Run creates it.
-	left := f.httpAbort(t, nil)
+	left := f.httpAbort(t)
 	left.Name = chaos.ObjectName(left, o.Owner.RunID)
 	left.Labels = map[string]string{chaos.LabelManagedBy: chaos.ManagedBy, chaos.LabelDeployment: o.Owner.Deployment, chaos.LabelRun: o.Owner.RunID}
 	u, err := api.ToUnstructured(left)
@@ -31,7 +31,7 @@ func TestRetryAdoptsAnObjectWhoseFaultEnded(t *testing.T) {
 	if _, err := res.Create(t.Context(), u, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
 		cur, err := res.Get(t.Context(), left.Name, metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -46,16 +46,14 @@ func TestRetryAdoptsAnObjectWhoseFaultEnded(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the object's fault did not end within 30s: %+v", got.Status)
+			t.Fatalf("the object's fault did not end within 1m: %+v", got.Status)
 		}
 	}
-	start := time.Now()
+	// A retry that waited for a new injection would end injection_failed
+	// at injection_timeout.
 	r, err := f.r.Run(t.Context(), o)
 	if err != nil || r.Verdict != chaos.VerdictPass {
 		t.Fatalf("verdict %s, err %v\n%s", r.Verdict, err, f.logs)
-	}
-	if took := time.Since(start); took > 10*time.Second {
-		t.Errorf("the retry took %s", took)
 	}
 	if r.Name != left.Name || !hasStep(r, chaos.StepDeleted) {
 		t.Errorf("the retry ran %s with timeline %v, want it to adopt and delete %s", r.Name, steps(r), left.Name)
