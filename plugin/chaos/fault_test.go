@@ -95,7 +95,9 @@ func TestPauseResume(t *testing.T) {
 				return
 			}
 		}
-		ch, n := f.startInjected(t, t.Context(), o)
+		// The hook pauses at once: the run's AllInjected may be True for
+		// too short a while to be polled.
+		ch, n := f.startRun(t, t.Context(), o)
 		eventually(t, time.Minute, func() string {
 			if c := condition(f.get(t, n), api.ConditionPaused); c != "True" {
 				return "Paused " + c

@@ -92,6 +92,7 @@ func failedAfter(t *testing.T, res *chaos.Result) time.Duration {
 	t.Helper()
 	for _, e := range res.Timeline {
 		if e.Step == chaos.StepFailed {
+			t.Logf("injection failed for good %s after creation", e.At.Sub(res.Created).Round(time.Millisecond))
 			return e.At.Sub(res.Created)
 		}
 	}
