@@ -21,9 +21,14 @@ func isTrue(o *api.Object, t api.ConditionType) bool {
 }
 
 // observe records condition changes of a new version in the timeline.
+// The first version seen of an object this run neither created nor
+// adopted (reap, halt_all) is where the watch starts, not a change.
 func (x *run) observe(o *api.Object) {
 	prev := x.last
 	x.last = o
+	if prev == nil && x.res.Created.IsZero() {
+		return
+	}
 	for _, t := range api.ConditionTypes {
 		was := prev != nil && isTrue(prev, t)
 		now := isTrue(o, t)
@@ -37,7 +42,11 @@ func (x *run) observe(o *api.Object) {
 			if x.res.Injected.IsZero() {
 				x.res.Injected = x.r.Now()
 			}
-			x.event(StepInjected, "all targets injected after %.2fs (%s)", x.r.Now().Sub(x.res.Created).Seconds(), plural(len(o.Status.Experiment.Records), "target"))
+			after := ""
+			if !x.res.Created.IsZero() {
+				after = fmt.Sprintf(" after %.2fs", x.r.Now().Sub(x.res.Created).Seconds())
+			}
+			x.event(StepInjected, "all targets injected%s (%s)", after, plural(len(o.Status.Experiment.Records), "target"))
 		case t == api.ConditionAllRecovered && now:
 			x.res.Recovered = x.r.Now()
 			x.event(StepRecovered, "all targets recovered")

@@ -3,6 +3,7 @@ package chaos_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -127,10 +128,19 @@ func TestReapWording(t *testing.T) {
 	f := newFixture(t)
 	stop := startHeld(t, f, "dep-words-"+f.ns, "bp")
 	defer stop()
-	if _, err := f.r.Reap(context.WithoutCancel(t.Context()), chaos.Selection{Namespace: f.ns}, chaos.RunOptions{DeleteTimeout: 20 * time.Second}); err != nil {
+	// Another process reaps: it saw neither the creation nor the
+	// injection.
+	reapLogs := &logBuffer{}
+	reaper := &chaos.Runner{Dynamic: f.dyn, Log: slog.New(slog.NewTextHandler(reapLogs, nil)), Now: time.Now}
+	if _, err := reaper.Reap(context.WithoutCancel(t.Context()), chaos.Selection{Namespace: f.ns}, chaos.RunOptions{DeleteTimeout: 20 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	if logs := f.logs.String(); !strings.Contains(logs, "selected 1 target") || strings.Contains(logs, "1 targets") {
-		t.Errorf("log lines:\n%s", logs)
+		t.Errorf("run log lines:\n%s", logs)
+	}
+	// The state reap finds is no news, and there is no creation to count
+	// time from.
+	if logs := reapLogs.String(); !strings.Contains(logs, "deleted") || strings.Contains(logs, "selected") || strings.Contains(logs, "injected") || strings.Contains(logs, " after ") {
+		t.Errorf("reap log lines:\n%s", logs)
 	}
 }
