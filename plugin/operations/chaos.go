@@ -12,6 +12,7 @@ import (
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify"
 	"github.com/cloudify-chaos/chaosops/plugin/experiment"
 	"github.com/cloudify-chaos/chaosops/plugin/probe"
 	"github.com/cloudify-chaos/chaosops/plugin/runtime"
@@ -87,17 +88,21 @@ func Chaos() []runtime.Handler {
 		runtime.Input{Name: "namespace", Description: "namespace to search (default: every namespace)"},
 		runtime.Input{Name: "run_id", Description: "one run only"},
 	)
+	reapInputs := append(sel[:len(sel):len(sel)],
+		runtime.Input{Name: "delete_timeout", Default: "1m", Description: "how long to wait for each deleted object to be gone; then it is stuck (cleanup incomplete), or with force_cleanup forced off"},
+		runtime.Input{Name: "force_cleanup", Default: "false", Description: "remove stuck finalizers and the runs' entries in Pod*Chaos objects (recovery then unverified)"},
+	)
 	return []runtime.Handler{
-		{Name: "chaos_actions.run_http_chaos", Summary: "Run one HTTPChaos safely: guardrails, preflight, create, wait for injection, hold, wait for recovery, delete; report a verdict.", Inputs: httpInputs, Timeout: time.Hour, Run: runHTTPChaos},
+		{Name: "chaos_actions.run_http_chaos", Summary: "Run one HTTPChaos safely: guardrails, preflight, create, wait for injection, hold, wait for recovery, delete; report a verdict.", Inputs: httpInputs, Timeout: time.Hour, CancelGrace: chaosCancelGrace, Run: runHTTPChaos},
 		{Name: "chaos_actions.run", Summary: "Run any Chaos Mesh experiment (manifest input) with the same lifecycle and guardrails.", Inputs: withConn(append([]runtime.Input{
 			{Name: "manifest", Description: "YAML of the chaos object (PodChaos, NetworkChaos, StressChaos, IOChaos, DNSChaos, TimeChaos, JVMChaos, KernelChaos, HTTPChaos)"},
 			{Name: "namespace", Default: "default", Description: "namespace of the chaos object when the manifest has none"},
-		}, append(chaosRunInputs, probeInputs...)...)...), Timeout: time.Hour, Run: runChaosManifest},
+		}, append(chaosRunInputs, probeInputs...)...)...), Timeout: time.Hour, CancelGrace: chaosCancelGrace, Run: runChaosManifest},
 		{Name: "chaos_actions.pause", Summary: "Pause this deployment's running experiments (experiment.chaos-mesh.org/pause).", Inputs: sel, Run: pauseChaos(true)},
 		{Name: "chaos_actions.resume", Summary: "Resume this deployment's paused experiments.", Inputs: sel, Run: pauseChaos(false)},
 		{Name: "chaos_actions.status", Summary: "Record the conditions and per-target records of this deployment's experiments in runtime property chaos_status.", Inputs: sel, Run: chaosStatus},
-		{Name: "chaos_actions.reap", Summary: "Delete every chaos object this deployment created (by label) and wait until gone.", Inputs: append(sel, runtime.Input{Name: "force_cleanup", Default: "false", Description: "remove stuck finalizers and the runs' entries in Pod*Chaos objects"}), Run: reapChaos(false)},
-		{Name: "chaos_actions.halt_all", Summary: "Delete every chaos object chaosops created in the cluster, of any deployment.", Inputs: append(sel, runtime.Input{Name: "force_cleanup", Default: "false", Description: "remove stuck finalizers and the runs' entries in Pod*Chaos objects"}), Run: reapChaos(true)},
+		{Name: "chaos_actions.reap", Summary: "Delete every chaos object this deployment created (by label) and wait until gone.", Inputs: reapInputs, Run: reapChaos(false)},
+		{Name: "chaos_actions.halt_all", Summary: "Delete every chaos object chaosops created in the cluster, of any deployment.", Inputs: reapInputs, Run: reapChaos(true)},
 		{Name: "chaos_actions.preflight", Summary: "Check that an HTTPChaos run could start (CRDs, namespace, targets, controller, opt-in, guardrails) without creating anything.", Inputs: preflightInputs, Run: preflightChaos},
 		{Name: "chaos_actions.dashboard_token", Summary: "Mint a short-lived Chaos Dashboard token (TokenRequest) for a least-privilege viewer or manager ServiceAccount.", Inputs: withConn(
 			runtime.Input{Name: "namespace", Default: "default", Description: "the app namespace the token may act in"},
@@ -182,17 +187,51 @@ func runOptions(ctx context.Context, op *runtime.Op, obj *api.Object) (chaos.Run
 		return o, err
 	}
 	o.OnIntent = func(name string) error { return op.SetPropNow(ctx, "chaos_current", name) }
-	o.CleanupGrace = cancelCleanupGrace
+	o.CleanupGrace = cancelCleanup(o.DeleteTimeout, o.ForceCleanup)
 	return o, nil
 }
 
-// cancelCleanupGrace caps the cleanup after a cancel in operation mode:
-// the runtime waits 20 s for a cancelled handler (runtime.Options.Grace,
-// as commands.Main sets it) before it reports without it. Within this
-// budget the run either sees its object gone or reports cleanup incomplete
-// with the finalizer and the next step (chaos_actions.reap with
-// force_cleanup), which becomes the operation's abort message.
-const cancelCleanupGrace = 15 * time.Second
+// A cancelled run's cleanup waits as long as any other (issue #15): the
+// delete and up to delete_timeout for the object to be gone, and with
+// force_cleanup the two forced waits. Cloudify orphans the process on a
+// cancel, even with --kill, and a SIGTERM gives it time (spec 5), so the
+// runtime waits for that cleanup (Handler.CancelGrace) instead of its
+// default 20 s. The object is then gone (exit 143) or reported with its
+// finalizer and the next step, chaos_actions.reap with force_cleanup
+// (exit 8).
+const (
+	// cancelCallsReserve is added to the waits for the delete and patch
+	// calls and for reporting what was left.
+	cancelCallsReserve = 5 * time.Second
+	// cancelReportMargin is what the runtime waits beyond the cleanup:
+	// the report files and the Grafana annotation (at most 10 s).
+	cancelReportMargin = 15 * time.Second
+)
+
+// cancelCleanup bounds a run's cleanup after a cancel: the waits of a
+// normal teardown and cancelCallsReserve.
+func cancelCleanup(deleteTimeout time.Duration, force bool) time.Duration {
+	if deleteTimeout <= 0 {
+		deleteTimeout = chaos.DefaultDeleteTimeout
+	}
+	waits := time.Duration(1)
+	if force {
+		waits = 3 // the wait, the one after cleanFinalizer, the one after the patch
+	}
+	return waits*deleteTimeout + cancelCallsReserve
+}
+
+// chaosCancelGrace is the runtime's grace for a cancelled run: its cleanup
+// and cancelReportMargin. Inputs that do not parse fail the run before
+// anything is created, so their defaults serve here.
+func chaosCancelGrace(in cloudify.Inputs) time.Duration {
+	d, err := in.Duration("delete_timeout", chaos.DefaultDeleteTimeout)
+	if err != nil {
+		d = chaos.DefaultDeleteTimeout
+	}
+	force, _ := in.Bool("force_cleanup", false)
+	return cancelCleanup(d, force) + cancelReportMargin
+}
 
 func httpObject(op *runtime.Op) (*api.Object, error) {
 	if m := op.Inputs.String("manifest", ""); m != "" {
@@ -308,7 +347,12 @@ func runChaos(ctx context.Context, op *runtime.Op, obj *api.Object) error {
 	op.Return(summary)
 	op.Log.Info(fmt.Sprintf("%s: verdict %s%s", res.Ref, res.Verdict, reasonSuffix(res.Reason)))
 	if res.Verdict == chaos.VerdictCancelled {
-		return runErr // the runtime reports cancellation; never a retry
+		// The runtime reports cancellation, never a retry: exit 143, or 8
+		// when the object is still there.
+		if chaos.IsCleanupIncomplete(runErr) {
+			return runtime.CleanupIncomplete(runErr)
+		}
+		return runErr
 	}
 	if res.Verdict == chaos.VerdictPass {
 		return nil
@@ -526,11 +570,15 @@ func reapChaos(all bool) func(context.Context, *runtime.Op) error {
 		if err != nil {
 			return err
 		}
+		deleteTimeout, err := op.Inputs.Duration("delete_timeout", chaos.DefaultDeleteTimeout)
+		if err != nil {
+			return err
+		}
 		r, s, err := selectedRunner(ctx, op, all)
 		if err != nil {
 			return err
 		}
-		objs, err := r.Reap(ctx, s, chaos.RunOptions{ForceCleanup: force})
+		objs, err := r.Reap(ctx, s, chaos.RunOptions{DeleteTimeout: deleteTimeout, ForceCleanup: force})
 		refs := make([]any, 0, len(objs))
 		cleanups := map[string]any{}
 		for _, o := range objs {

@@ -10,23 +10,23 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
-	"github.com/cloudify-chaos/chaosops/plugin/chaos/controllerstandin"
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/daemonstandin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
-// demoNamespace makes a namespace with a Running one-pod app=demo Deployment.
+// demoNamespace makes a namespace opted in to Chaos Mesh with a Running
+// one-pod app=demo Deployment.
 func demoNamespace(t *testing.T) (string, dynamic.Interface) {
 	t.Helper()
-	cfg := testenv.Config(t)
-	ns := testenv.Namespace(t, cfg)
-	return ns, testenv.DemoApp(t, cfg, ns, 1)
+	return chaosNamespace(t, testenv.Config(t), 1)
 }
 
 func chaosLeft(t *testing.T, dyn dynamic.Interface, ns string) int {
@@ -154,42 +154,132 @@ func TestRunHTTPChaosOperation(t *testing.T) {
 	})
 }
 
-func TestCancelledOperationWithAHeldFinalizer(t *testing.T) {
-	kubeconfig, err := os.ReadFile(testenv.Kubeconfig(t))
+// TestCancelledOperationWaitsAsLongAsDelete: a cancelled run's cleanup
+// waits up to its delete_timeout, longer than the runtime's default grace
+// of 20 s, for an object whose finalizer the controller holds (the
+// chaos-daemon refuses to recover, daemonstandin.FailRecoveryAnnotation).
+func TestCancelledOperationWaitsAsLongAsDelete(t *testing.T) {
+	kubeconfig := adminKubeconfig(t)
+	manifest := `apiVersion: chaos-mesh.org/v1alpha1
+kind: HTTPChaos
+spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port: 8080, abort: true, duration: 5m}
+`
+	// released runs the operation, cancels it once injected, and lets the
+	// daemon recover 20 s after the cancel.
+	released := func(t *testing.T, mode standin.CancelMode) (*standin.Result, *standin.State, string, dynamic.Interface) {
+		ns, dyn := demoNamespace(t)
+		t.Cleanup(func() { releaseChaos(t, dyn, ns) })
+		annotateNamespace(t, dyn, ns, daemonstandin.FailRecoveryAnnotation, "true")
+		ctx, cancel := context.WithCancel(t.Context())
+		go func() {
+			cancelWhenInjected(ctx, cancel, dyn, ns)
+			time.Sleep(20 * time.Second)
+			annotateNamespace(t, dyn, ns, daemonstandin.FailRecoveryAnnotation, "")
+		}()
+		res, state := opRun{Op: "chaos_actions.run", Deployment: "dep-" + ns, Cancel: mode, KillAfter: 3 * time.Minute,
+			Inputs: map[string]any{"kubeconfig": kubeconfig, "namespace": ns, "manifest": manifest, "delete_timeout": "2m"}}.run(t, ctx)
+		if res.Outcome != standin.Cancelled || res.Signaled {
+			t.Fatalf("outcome %s, signaled %v: %s\n%s", res.Outcome, res.Signaled, res.Message, chaosLogs(res))
+		}
+		return res, state, ns, dyn
+	}
+
+	t.Run("SIGTERM, the finalizer released 20 s later: a clean cancel, exit 143", func(t *testing.T) {
+		res, state, ns, dyn := released(t, standin.Signal)
+		aborts := called(res, "abort_operation")
+		if len(aborts) != 1 || !strings.Contains(aborts[0], "operation cancelled") || strings.Contains(aborts[0], "cleanup") {
+			t.Fatalf("abort calls %q, want one saying cancelled, not the cleanup\n%s", aborts, chaosLogs(res))
+		}
+		if res.ExitCode != 143 {
+			t.Errorf("exit %d, want 143", res.ExitCode)
+		}
+		rp := state.Instance.RuntimeProperties
+		last, _ := rp["chaos_last_run"].(map[string]any)
+		cl, _ := last["cleanup"].(map[string]any)
+		if rp["chaos_verdict"] != "cancelled" || rp["chaos_current"] != "" || cl["outcome"] != "complete" {
+			t.Errorf("verdict %v, chaos_current %q, cleanup %v; want cancelled, empty, complete", rp["chaos_verdict"], rp["chaos_current"], cl)
+		}
+		if n := chaosLeft(t, dyn, ns); n != 0 {
+			t.Errorf("%d chaos objects left", n)
+		}
+	})
+
+	t.Run("orphaned, the finalizer released 20 s later: the process waits, exits 143 and leaves nothing", func(t *testing.T) {
+		res, _, ns, dyn := released(t, standin.Orphan)
+		if res.ExitCode != 143 {
+			t.Errorf("exit %d, want 143 (stderr: %s)", res.ExitCode, res.Stderr)
+		}
+		if n := chaosLeft(t, dyn, ns); n != 0 {
+			t.Errorf("%d chaos objects left when the orphan exited (stderr: %s)", n, res.Stderr)
+		}
+	})
+
+	t.Run("SIGTERM, the finalizer held for good: cleanup incomplete, exit 8, then reap with force_cleanup", func(t *testing.T) {
+		ns, dyn := demoNamespace(t)
+		t.Cleanup(func() { releaseChaos(t, dyn, ns) })
+		annotateNamespace(t, dyn, ns, daemonstandin.FailRecoveryAnnotation, "true")
+		ctx, cancel := context.WithCancel(t.Context())
+		go cancelWhenInjected(ctx, cancel, dyn, ns)
+		dep := "dep-" + ns
+		res, state := opRun{Op: "chaos_actions.run", Deployment: dep, Cancel: standin.Signal,
+			Inputs: map[string]any{"kubeconfig": kubeconfig, "namespace": ns, "manifest": manifest, "delete_timeout": "3s"}}.run(t, ctx)
+		if res.Outcome != standin.Cancelled || res.Signaled {
+			t.Fatalf("outcome %s, signaled %v: %s\n%s", res.Outcome, res.Signaled, res.Message, chaosLogs(res))
+		}
+		if res.ExitCode != 8 {
+			t.Errorf("exit %d, want 8 (cleanup incomplete)", res.ExitCode)
+		}
+		aborts := called(res, "abort_operation")
+		if len(aborts) != 1 {
+			t.Fatalf("abort calls %q\n%s", aborts, chaosLogs(res))
+		}
+		for _, want := range []string{"operation cancelled", "cleanup incomplete", "held by finalizers [chaos-mesh/records]", "chaos_actions.reap with force_cleanup: true"} {
+			if !strings.Contains(aborts[0], want) {
+				t.Errorf("abort message lacks %q: %s", want, aborts[0])
+			}
+		}
+		rp := state.Instance.RuntimeProperties
+		last, _ := rp["chaos_last_run"].(map[string]any)
+		cl, _ := last["cleanup"].(map[string]any)
+		name, _ := rp["chaos_current"].(string)
+		if name == "" || cl["outcome"] != "incomplete" {
+			t.Fatalf("runtime properties keep neither the object's name nor the outcome: chaos_current %q, cleanup %v", name, cl)
+		}
+
+		reap, state := opRun{Op: "chaos_actions.reap", Deployment: dep, Inputs: map[string]any{"kubeconfig": kubeconfig, "namespace": ns, "force_cleanup": true}}.run(t, t.Context())
+		if reap.Outcome != standin.Success {
+			t.Fatalf("reap with force_cleanup: %s %s\n%s", reap.Outcome, reap.Message, chaosLogs(reap))
+		}
+		if got := toJSON(state.Instance.RuntimeProperties["chaos_reap_cleanup"]); !strings.Contains(got, `"outcome":"forced"`) {
+			t.Errorf("chaos_reap_cleanup = %s, want outcome forced", got)
+		}
+		if n := chaosLeft(t, dyn, ns); n != 0 {
+			t.Errorf("%d chaos objects left after reap", n)
+		}
+		if rules := rulesOf(t, dyn, ns, name); len(rules) > 0 {
+			t.Errorf("PodHttpChaos rules of %s left after the forced reap: %v", name, rules)
+		}
+	})
+}
+
+// rulesOf lists the PodHttpChaos rules in ns that the experiment name put
+// there (source ns/name), as pod: port.
+func rulesOf(t *testing.T, dyn dynamic.Interface, ns, name string) []string {
+	t.Helper()
+	l, err := dyn.Resource(api.GroupVersion.WithResource("podhttpchaos")).Namespace(ns).List(context.WithoutCancel(t.Context()), metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, dyn := demoNamespace(t)
-	t.Cleanup(func() { releaseChaos(t, dyn, ns) })
-	manifest := fmt.Sprintf(`apiVersion: chaos-mesh.org/v1alpha1
-kind: HTTPChaos
-metadata:
-  annotations: {%q: "true"}
-spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port: 8080, abort: true, duration: 5m}
-`, controllerstandin.StickyFinalizerAnnotation)
-	ctx, cancel := context.WithCancel(t.Context())
-	go cancelWhenInjected(ctx, cancel, dyn, ns)
-	res, state := runChaosOp(t, ctx, "chaos_actions.run", map[string]any{
-		"kubeconfig": string(kubeconfig), "namespace": ns, "manifest": manifest, "delete_timeout": "3s",
-	}, standin.Signal)
-	if res.Outcome != standin.Cancelled || res.Signaled {
-		t.Fatalf("outcome %s, signaled %v: %s\n%s", res.Outcome, res.Signaled, res.Message, chaosLogs(res))
-	}
-	aborts := called(res, "abort_operation")
-	if len(aborts) != 1 {
-		t.Fatalf("abort calls %q\n%s", aborts, chaosLogs(res))
-	}
-	for _, want := range []string{"operation cancelled", "cleanup incomplete", "held by finalizers [chaos-mesh/records]", "chaos_actions.reap with force_cleanup: true"} {
-		if !strings.Contains(aborts[0], want) {
-			t.Errorf("abort message lacks %q: %s", want, aborts[0])
+	var out []string
+	for _, u := range l.Items {
+		rules, _, _ := unstructured.NestedSlice(u.Object, "spec", "rules")
+		for _, r := range rules {
+			if m, ok := r.(map[string]any); ok && m[api.SourceField] == api.RuleSource(ns, name) {
+				out = append(out, fmt.Sprintf("%s: %v", u.GetName(), m["port"]))
+			}
 		}
 	}
-	rp := state.Instance.RuntimeProperties
-	last, _ := rp["chaos_last_run"].(map[string]any)
-	cl, _ := last["cleanup"].(map[string]any)
-	if rp["chaos_current"] == "" || cl["outcome"] != "incomplete" {
-		t.Errorf("runtime properties keep neither the object's name nor the outcome: chaos_current %q, cleanup %v", rp["chaos_current"], cl)
-	}
+	return out
 }
 
 // releaseChaos removes what a test left held by a finalizer.

@@ -2,6 +2,7 @@ package operations_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -14,12 +15,13 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
-	"github.com/cloudify-chaos/chaosops/plugin/chaos/controllerstandin"
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify"
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
@@ -47,6 +49,9 @@ type opRun struct {
 	// OnStart, if set, gets the proxy once the process is about to start,
 	// e.g. to close it mid-run.
 	OnStart func(*standin.Proxy)
+	// KillAfter is how long the stand-in waits after a SIGTERM before it
+	// SIGKILLs the process; default 45 s.
+	KillAfter time.Duration
 }
 
 // run launches the operation and waits for it; cancelling ctx applies
@@ -82,7 +87,7 @@ func (r opRun) run(t *testing.T, ctx context.Context) (*standin.Result, *standin
 		"TMPDIR="+filepath.Join(root, "tmp"), "CHAOSOPS_WORKDIR="+filepath.Join(root, "work"))
 	env = append(env, r.Env...)
 	res, err := p.Run(ctx, standin.Spec{Executable: chaosbin.Path(t), Inputs: r.Inputs, Dir: filepath.Join(root, "cwd"), Cancel: r.Cancel,
-		Grace: 45 * time.Second, Env: env, OnLine: r.OnLine})
+		Grace: cmp.Or(r.KillAfter, 45*time.Second), Env: env, OnLine: r.OnLine})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,14 +161,12 @@ func deploymentObjects(t *testing.T, dyn dynamic.Interface, ns, deployment strin
 	return len(objs)
 }
 
-// httpChaosManifest is an HTTPChaos on the demo app of ns whose injection
-// the controller stand-in delays by injectionDelay.
-func httpChaosManifest(ns string, duration, injectionDelay time.Duration) string {
+// httpChaosManifest is an HTTPChaos on the demo app of ns.
+func httpChaosManifest(ns string, duration time.Duration) string {
 	return fmt.Sprintf(`apiVersion: chaos-mesh.org/v1alpha1
 kind: HTTPChaos
 metadata:
   name: reliability
-  annotations: {%q: %q}
 spec:
   mode: one
   selector: {namespaces: [%s], labelSelectors: {app: demo}}
@@ -172,7 +175,35 @@ spec:
   path: /
   abort: true
   duration: %s
-`, controllerstandin.InjectionDelayAnnotation, injectionDelay.String(), ns, duration.String())
+`, ns, duration.String())
+}
+
+// chaosNamespace makes a fresh namespace on cfg's cluster with a Running
+// app=demo Deployment of replicas pods, opted in to Chaos Mesh
+// (chaos-mesh.org/inject=enabled: the controller filters namespaces, as
+// the bundle installs it).
+func chaosNamespace(t *testing.T, cfg *rest.Config, replicas int) (string, dynamic.Interface) {
+	t.Helper()
+	ns := testenv.Namespace(t, cfg)
+	dyn := testenv.DemoApp(t, cfg, ns, replicas)
+	annotateNamespace(t, dyn, ns, api.InjectAnnotation, "enabled")
+	return ns, dyn
+}
+
+// annotateNamespace sets (value "" removes) an annotation of ns, such as a
+// knob of the chaos-daemon stand-in (daemonstandin.FailRecoveryAnnotation,
+// DelayAnnotation, ...), which applies to the calls for every pod of ns.
+func annotateNamespace(t *testing.T, dyn dynamic.Interface, ns, key, value string) {
+	t.Helper()
+	v := "null"
+	if value != "" {
+		v = fmt.Sprintf("%q", value)
+	}
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%s}}}`, key, v)
+	if _, err := dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}).Patch(context.WithoutCancel(t.Context()), ns,
+		types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatalf("annotate Namespace/%s %s=%q: %v", ns, key, value, err)
+	}
 }
 
 // uidTracker polls the chaos objects of a deployment and remembers every

@@ -38,3 +38,23 @@ func AsRetry(err error) (*RetryError, bool) {
 // ErrCancelled is the cause of the operation context when the process is
 // told to stop (SIGTERM/SIGINT) or its ctx proxy disappears.
 var ErrCancelled = errors.New("operation cancelled")
+
+// ErrCleanupIncomplete marks the error of an operation whose cleanup left
+// something behind (see CleanupIncomplete); a cancelled one then exits
+// ExitCleanupIncomplete instead of ExitCancelled.
+var ErrCleanupIncomplete = errors.New("cleanup incomplete")
+
+// CleanupIncomplete marks err as a cleanup that left something behind,
+// keeping its message; nil stays nil.
+func CleanupIncomplete(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &cleanupIncompleteError{err}
+}
+
+type cleanupIncompleteError struct{ err error }
+
+func (e *cleanupIncompleteError) Error() string        { return e.err.Error() }
+func (e *cleanupIncompleteError) Unwrap() error        { return e.err }
+func (e *cleanupIncompleteError) Is(target error) bool { return target == ErrCleanupIncomplete }

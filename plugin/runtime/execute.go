@@ -26,7 +26,8 @@ type Options struct {
 	// operation (spec 5). Default 3 s.
 	Watchdog time.Duration
 	// Grace bounds cleanup after cancellation before the process gives up
-	// waiting for the handler. Default 20 s.
+	// waiting for the handler, unless the handler's CancelGrace asks for
+	// longer. Default 20 s.
 	Grace time.Duration
 }
 
@@ -37,6 +38,10 @@ const (
 	ExitFailed    = 1
 	ExitRetry     = 75  // EX_TEMPFAIL
 	ExitCancelled = 143 // 128+SIGTERM, as a shell reports a terminated command
+	// ExitCleanupIncomplete: the operation was cancelled and its cleanup
+	// left something behind (an error marked with CleanupIncomplete), as
+	// the CLI's exit 8.
+	ExitCleanupIncomplete = 8
 )
 
 // Execute runs the operation that Cloudify started this process for.
@@ -107,6 +112,10 @@ func Execute(ctx context.Context, reg *Registry, opt Options) int {
 	runCtx, cancelDeadline := context.WithTimeoutCause(runCtx, timeout,
 		fmt.Errorf("operation %s reached its deadline of %s (input chaosops_timeout)", name, timeout))
 	defer cancelDeadline()
+	grace := opt.Grace
+	if h.CancelGrace != nil {
+		grace = max(grace, h.CancelGrace(opt.Inputs))
+	}
 	stopWatchdog := watchdog(runCtx, cx, opt.Watchdog, cancelRun)
 	defer stopWatchdog()
 
@@ -128,8 +137,8 @@ func Execute(ctx context.Context, reg *Registry, opt Options) int {
 		// Give the handler a bounded grace to clean up after itself.
 		select {
 		case runErr = <-done:
-		case <-time.After(opt.Grace):
-			runErr = fmt.Errorf("%w: cleanup did not finish within %s", context.Cause(runCtx), opt.Grace)
+		case <-time.After(grace):
+			runErr = CleanupIncomplete(fmt.Errorf("%w: cleanup did not finish within %s", context.Cause(runCtx), grace))
 		}
 	}
 	if runErr == nil && runCtx.Err() != nil && ctx.Err() != nil {
@@ -168,13 +177,13 @@ func finish(ctx context.Context, cx cloudify.Context, log *slog.Logger, red *red
 		// the worker's log or a person running the process still sees why
 		// it stopped.
 		log.Warn(msg)
-		return ExitCancelled
+		return cancelledExit(err)
 	}
 	if errors.Is(err, ErrCancelled) {
 		log.Warn(msg)
 		// A cancelled operation must not be retried.
 		_ = cx.Abort(ctx, msg)
-		return ExitCancelled
+		return cancelledExit(err)
 	}
 	if r, ok := AsRetry(err); ok {
 		secs := int(r.After / time.Second)
@@ -195,6 +204,15 @@ func finish(ctx context.Context, cx cloudify.Context, log *slog.Logger, red *red
 		return ExitFailed
 	}
 	return ExitFailed
+}
+
+// cancelledExit is the exit code of a cancelled operation: 143 when its
+// cleanup was complete, 8 when it left something behind.
+func cancelledExit(err error) int {
+	if errors.Is(err, ErrCleanupIncomplete) {
+		return ExitCleanupIncomplete
+	}
+	return ExitCancelled
 }
 
 // oneLine shortens an error to a single line for the failure cause.

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify"
 )
 
 // Input documents one operation input; Sensitive inputs are registered with
@@ -29,7 +31,14 @@ type Handler struct {
 	// Timeout is the operation's hard deadline, so an orphaned process never
 	// runs forever (spec 5). Zero means DefaultTimeout.
 	Timeout time.Duration
-	Run     func(ctx context.Context, op *Op) error
+	// CancelGrace, when set, says from the operation's inputs how long
+	// the handler may take to clean up after a cancel (e.g. a chaos run's
+	// delete_timeout and a margin); Execute waits the longer of it and
+	// Options.Grace before it reports without the handler. A process
+	// Cloudify orphans on a cancel is not killed, so its cleanup may take
+	// that long (spec 5).
+	CancelGrace func(in cloudify.Inputs) time.Duration
+	Run         func(ctx context.Context, op *Op) error
 }
 
 // DefaultTimeout bounds operations that do not set their own.
