@@ -18,8 +18,7 @@ import (
 // 143 within a bound, never hang or die of a signal.
 func TestCtxProxyGoneMidOperation(t *testing.T) {
 	cfg := testenv.Config(t)
-	ns := testenv.Namespace(t, cfg)
-	dyn := testenv.DemoApp(t, cfg, ns, 1)
+	ns, dyn := chaosNamespace(t, cfg, 1)
 	kubeconfig := adminKubeconfig(t)
 	manifest := fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: %s}\ndata: {a: \"1\"}\n", ns)
 	cases := []struct {
@@ -27,10 +26,10 @@ func TestCtxProxyGoneMidOperation(t *testing.T) {
 		failAfter int
 		inputs    map[string]any
 	}{
-		{"chaos_actions.run", 2, map[string]any{"manifest": httpChaosManifest(ns, 3*time.Second, 0)}},
-		{"chaos_actions.run", 8, map[string]any{"manifest": httpChaosManifest(ns, 3*time.Second, 0)}},
-		{"chaos_actions.run", 12, map[string]any{"manifest": httpChaosManifest(ns, 3*time.Second, 0)}},
-		{"chaos_actions.run", 16, map[string]any{"manifest": httpChaosManifest(ns, 3*time.Second, time.Second)}},
+		{"chaos_actions.run", 2, map[string]any{"manifest": httpChaosManifest(ns, 3*time.Second)}},
+		{"chaos_actions.run", 8, map[string]any{"manifest": httpChaosManifest(ns, 3*time.Second)}},
+		{"chaos_actions.run", 12, map[string]any{"manifest": httpChaosManifest(ns, 3*time.Second)}},
+		{"chaos_actions.run", 16, map[string]any{"manifest": httpChaosManifest(ns, 3*time.Second)}},
 		{"kubernetes.apply", 3, map[string]any{"manifest": manifest}},
 		{"kubernetes.apply", 6, map[string]any{"manifest": manifest}},
 	}
@@ -40,7 +39,7 @@ func TestCtxProxyGoneMidOperation(t *testing.T) {
 				op        string
 				failAfter int
 				inputs    map[string]any
-			}{"chaos_actions.run", n, map[string]any{"manifest": httpChaosManifest(ns, 3*time.Second, 500*time.Millisecond)}})
+			}{"chaos_actions.run", n, map[string]any{"manifest": httpChaosManifest(ns, 3*time.Second)}})
 		}
 	}
 	for i, tc := range cases {

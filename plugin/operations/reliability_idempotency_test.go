@@ -138,8 +138,7 @@ func liveUIDs(t *testing.T, ns string) map[string]string {
 // with verdict pass and nothing left.
 func TestChaosRetryAdoptsItsObject(t *testing.T) {
 	cfg := testenv.Config(t)
-	ns := testenv.Namespace(t, cfg)
-	dyn := testenv.DemoApp(t, cfg, ns, 1)
+	ns, dyn := chaosNamespace(t, cfg, 1)
 	kubeconfig := adminKubeconfig(t)
 	steps := []string{"created (duration"}
 	if trial.Long() {
@@ -151,7 +150,7 @@ func TestChaosRetryAdoptsItsObject(t *testing.T) {
 			dep := fmt.Sprintf("rel-adopt-%d", i)
 			exec := fmt.Sprintf("exec-adopt-%d-%d", i, time.Now().UnixNano())
 			tracker := trackUIDs(t, cfg, ns, chaos.LabelDeployment+"="+dep)
-			inputs := map[string]any{"kubeconfig": kubeconfig, "namespace": ns, "manifest": httpChaosManifest(ns, 5*time.Second, time.Second)}
+			inputs := map[string]any{"kubeconfig": kubeconfig, "namespace": ns, "manifest": httpChaosManifest(ns, 5*time.Second)}
 			watch := newPhaseWatch(step)
 			first, state := opRun{Op: "chaos_actions.run", Deployment: dep, Execution: exec, Inputs: inputs, OnLine: watch.onLine,
 				OnStart: killWhen(t, watch.lines[step])}.run(t, t.Context())

@@ -176,7 +176,7 @@ func baseInputs(op string) map[string]any {
 	base := map[string]any{"kubeconfig": refusedKubeconfig}
 	switch {
 	case op == "chaos_actions.run":
-		base["manifest"] = httpChaosManifest("default", 30*time.Second, 0)
+		base["manifest"] = httpChaosManifest("default", 30*time.Second)
 	case strings.HasPrefix(op, "chaos_actions."):
 		base["namespace"], base["selector"], base["duration"] = "default", "app=demo", "30s"
 	case op == "kubernetes.apply":

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -22,35 +21,38 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
 	"github.com/cloudify-chaos/chaosops/plugin/cmd/reliability/trial"
-	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/daemonstandin"
 )
 
 // ownControlPlane starts a control plane of this test's own with
 // scripts/testenv.sh (the shared one must never be restarted), in
 // $CHAOSOPS_REL_TESTENV_DIR (default /tmp/rel-testenv) on the ports of
-// $CHAOSOPS_REL_TESTENV_PORTS ("apiserver,etcd,etcd-peer", default
-// 27443,27379,27380: below Linux's ephemeral range, so no outgoing
-// connection can hold one), and stops it when t ends.
+// $CHAOSOPS_REL_TESTENV_PORTS ("apiserver,etcd,etcd-peer,daemon,webhook,
+// metrics": the last three are the real Chaos Mesh controller's
+// chaos-daemon stand-in, webhooks and metrics; default
+// 27443,27379,27380,27767,27444,27080: below Linux's ephemeral range, so
+// no outgoing connection can hold one), and stops it when t ends.
 func ownControlPlane(t *testing.T) (dir string, cfg *rest.Config) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a second control plane")
 	}
 	dir = orDefault(os.Getenv("CHAOSOPS_REL_TESTENV_DIR"), "/tmp/rel-testenv")
-	ports := strings.Split(orDefault(os.Getenv("CHAOSOPS_REL_TESTENV_PORTS"), "27443,27379,27380"), ",")
-	if len(ports) != 3 {
-		t.Fatalf("CHAOSOPS_REL_TESTENV_PORTS needs three ports: apiserver,etcd,etcd-peer")
+	ports := strings.Split(orDefault(os.Getenv("CHAOSOPS_REL_TESTENV_PORTS"), "27443,27379,27380,27767,27444,27080"), ",")
+	if len(ports) != 6 {
+		t.Fatalf("CHAOSOPS_REL_TESTENV_PORTS needs six ports: apiserver,etcd,etcd-peer,daemon,webhook,metrics")
 	}
 	for _, p := range ports {
 		if c, err := net.DialTimeout("tcp", "127.0.0.1:"+p, time.Second); err == nil {
 			c.Close()
-			t.Fatalf("port %s is in use; set CHAOSOPS_REL_TESTENV_PORTS to three free ports", p)
+			t.Fatalf("port %s is in use; set CHAOSOPS_REL_TESTENV_PORTS to six free ports", p)
 		}
 	}
 	_, file, _, _ := runtime.Caller(0)
 	script := filepath.Join(filepath.Dir(file), "..", "..", "scripts", "testenv.sh")
 	env := append(os.Environ(), "CHAOSOPS_TESTENV_DIR="+dir, "CHAOSOPS_TESTENV_APISERVER_PORT="+ports[0],
-		"CHAOSOPS_TESTENV_ETCD_PORT="+ports[1], "CHAOSOPS_TESTENV_ETCD_PEER_PORT="+ports[2])
+		"CHAOSOPS_TESTENV_ETCD_PORT="+ports[1], "CHAOSOPS_TESTENV_ETCD_PEER_PORT="+ports[2],
+		"CHAOSOPS_TESTENV_DAEMON_PORT="+ports[3], "CHAOSOPS_TESTENV_WEBHOOK_PORT="+ports[4], "CHAOSOPS_TESTENV_CHAOS_METRICS_PORT="+ports[5])
 	testenvCmd := func(verb string) {
 		cmd := exec.Command(script, verb)
 		cmd.Env = env
@@ -135,12 +137,10 @@ func restartAPIServer(t *testing.T, dir string, cfg *rest.Config) time.Duration 
 // the verdict must be pass, and nothing may be left.
 func TestAPIServerRestartDuringRun(t *testing.T) {
 	dir, cfg := ownControlPlane(t)
-	ns := testenv.Namespace(t, cfg)
-	testenv.DemoApp(t, cfg, ns, 1)
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ns, dyn := chaosNamespace(t, cfg, 1)
+	// Every chaos-daemon call waits 2s: with an 8s hold it leaves room for
+	// the restart in every phase.
+	annotateNamespace(t, dyn, ns, daemonstandin.DelayAnnotation, "2s")
 	kubeconfig, err := os.ReadFile(filepath.Join(dir, "kubeconfig"))
 	if err != nil {
 		t.Fatal(err)
@@ -164,10 +164,8 @@ func TestAPIServerRestartDuringRun(t *testing.T) {
 				case <-t.Context().Done():
 				}
 			}()
-			// A 2s injection delay and an 8s hold leave room for the restart
-			// in every phase.
 			res, state := opRun{Op: "chaos_actions.run", Deployment: dep, OnLine: watch.onLine, Inputs: map[string]any{
-				"kubeconfig": string(kubeconfig), "namespace": ns, "manifest": httpChaosManifest(ns, 8*time.Second, 2*time.Second),
+				"kubeconfig": string(kubeconfig), "namespace": ns, "manifest": httpChaosManifest(ns, 8*time.Second),
 				"recovery_timeout": "90s", "injection_timeout": "90s",
 			}}.run(t, t.Context())
 			var outage time.Duration

@@ -139,7 +139,7 @@ func (c canaries) secretInputs(t *testing.T, op, ns string, working bool) map[st
 	}
 	switch {
 	case op == "chaos_actions.run":
-		inputs["manifest"] = httpChaosManifest(ns, 2*time.Second, 0)
+		inputs["manifest"] = httpChaosManifest(ns, 2*time.Second)
 	case op == "kubernetes.apply":
 		// A Secret whose data comes from a templated value: neither may
 		// reach the change set, logs or properties.
@@ -230,8 +230,7 @@ func (c canaries) leaksIn(t *testing.T, res *standin.Result, state *standin.Stat
 // return value, report or state file.
 func TestSecretsNeverLeak(t *testing.T) {
 	cfg := testenv.Config(t)
-	ns := testenv.Namespace(t, cfg)
-	testenv.DemoApp(t, cfg, ns, 1)
+	ns, _ := chaosNamespace(t, cfg, 1)
 	c := newCanaries(t)
 	// Operations that complete against this cluster; in the long trials all
 	// of them run with working credentials too.
