@@ -259,7 +259,10 @@ func chaosCommand() *cli.Command {
 		&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Usage: "namespace to search (default: all)"},
 		&cli.StringFlag{Name: "deployment", Value: "cli", Usage: "owner label to match"},
 		&cli.StringFlag{Name: "run", Usage: "one run id"},
-		&cli.BoolFlag{Name: "force-cleanup", Usage: "remove stuck finalizers"},
+	)
+	reapFlags := append(sel[:len(sel):len(sel)],
+		&cli.DurationFlag{Name: "delete-timeout", Value: chaos.DefaultDeleteTimeout, Usage: "wait this long for each deleted object to be gone; then it is stuck (exit 8), or with --force-cleanup forced off"},
+		&cli.BoolFlag{Name: "force-cleanup", Usage: "remove stuck finalizers and the runs' entries in Pod*Chaos objects (recovery then unverified)"},
 	)
 	return &cli.Command{
 		Name:  "chaos",
@@ -308,21 +311,21 @@ func chaosCommand() *cli.Command {
 					return runAndReport(c, obj)
 				},
 			},
-			manageCommand("pause", "pause running experiments (experiment.chaos-mesh.org/pause)", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, _ bool) ([]chaos.ObjectStatus, error) {
+			manageCommand("pause", "pause running experiments (experiment.chaos-mesh.org/pause)", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, _ chaos.RunOptions) ([]chaos.ObjectStatus, error) {
 				return r.SetPaused(ctx, s, true)
 			}),
-			manageCommand("resume", "resume paused experiments", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, _ bool) ([]chaos.ObjectStatus, error) {
+			manageCommand("resume", "resume paused experiments", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, _ chaos.RunOptions) ([]chaos.ObjectStatus, error) {
 				return r.SetPaused(ctx, s, false)
 			}),
-			manageCommand("status", "print conditions and per-target records as JSON", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, _ bool) ([]chaos.ObjectStatus, error) {
+			manageCommand("status", "print conditions and per-target records as JSON", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, _ chaos.RunOptions) ([]chaos.ObjectStatus, error) {
 				return r.List(ctx, s)
 			}),
-			manageCommand("reap", "delete the chaos objects of --deployment (default cli) and wait until gone (up to 1m each); with --force-cleanup also remove stuck finalizers and the runs' Pod*Chaos entries; exit 8 if one is left", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, force bool) ([]chaos.ObjectStatus, error) {
-				return r.Reap(ctx, s, chaos.RunOptions{ForceCleanup: force})
+			manageCommand("reap", "delete the chaos objects of --deployment (default cli) and wait until gone (--delete-timeout each); with --force-cleanup also remove stuck finalizers and the runs' Pod*Chaos entries; exit 8 if one is left", reapFlags, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, o chaos.RunOptions) ([]chaos.ObjectStatus, error) {
+				return r.Reap(ctx, s, o)
 			}),
-			manageCommand("halt-all", "delete every chaos object chaosops created in the cluster, as reap does; exit 8 if one is left", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, force bool) ([]chaos.ObjectStatus, error) {
+			manageCommand("halt-all", "delete every chaos object chaosops created in the cluster, as reap does; exit 8 if one is left", reapFlags, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, o chaos.RunOptions) ([]chaos.ObjectStatus, error) {
 				s.Deployment = ""
-				return r.Reap(ctx, s, chaos.RunOptions{ForceCleanup: force})
+				return r.Reap(ctx, s, o)
 			}),
 			{
 				Name:  "dashboard-token",
@@ -351,7 +354,9 @@ func chaosCommand() *cli.Command {
 	}
 }
 
-func manageCommand(name, usage string, flags []cli.Flag, do func(context.Context, *chaos.Runner, chaos.Selection, bool) ([]chaos.ObjectStatus, error)) *cli.Command {
+// manageCommand is a command on the runs found by label; reap and
+// halt-all get their --delete-timeout and --force-cleanup in the options.
+func manageCommand(name, usage string, flags []cli.Flag, do func(context.Context, *chaos.Runner, chaos.Selection, chaos.RunOptions) ([]chaos.ObjectStatus, error)) *cli.Command {
 	return &cli.Command{
 		Name: name, Usage: usage, Flags: flags,
 		Action: func(c *cli.Context) error {
@@ -362,7 +367,7 @@ func manageCommand(name, usage string, flags []cli.Flag, do func(context.Context
 				return err
 			}
 			s := chaos.Selection{Namespace: c.String("namespace"), Deployment: c.String("deployment"), RunID: c.String("run")}
-			objs, err := do(c.Context, chaos.NewRunner(cl, log), s, c.Bool("force-cleanup"))
+			objs, err := do(c.Context, chaos.NewRunner(cl, log), s, chaos.RunOptions{DeleteTimeout: c.Duration("delete-timeout"), ForceCleanup: c.Bool("force-cleanup")})
 			b, _ := json.MarshalIndent(objs, "", "  ")
 			fmt.Fprintln(c.App.Writer, string(b))
 			if chaos.IsCleanupIncomplete(err) {

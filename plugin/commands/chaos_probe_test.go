@@ -2,9 +2,7 @@ package commands_test
 
 import (
 	"bufio"
-	"bytes"
-	"fmt"
-	"os"
+	"context"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -12,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
-	"github.com/cloudify-chaos/chaosops/plugin/chaos/controllerstandin"
+	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
 	"github.com/cloudify-chaos/chaosops/plugin/commands"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/apprig"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
@@ -22,25 +23,32 @@ import (
 )
 
 // TestChaosExitCodesOfProbeVerdicts runs the CLI against an app whose
-// faults are real (apprig) and checks the exit code of each verdict that
-// needs probes or a degraded recovery, and that each run leaves its report.
+// faults are real (apprig: the real controller, the chaos-daemon stand-in,
+// a fault proxy) and checks the exit code of each verdict that needs
+// probes, and that each run leaves its report.
 func TestChaosExitCodesOfProbeVerdicts(t *testing.T) {
 	r := apprig.New(t, apprig.Options{})
 	kc := testenv.Kubeconfig(t)
-	sticky := filepath.Join(t.TempDir(), "sticky.yaml")
-	if err := os.WriteFile(sticky, []byte(fmt.Sprintf(`apiVersion: chaos-mesh.org/v1alpha1
-kind: HTTPChaos
-metadata:
-  namespace: %s
-  annotations: {%s: "true"}
-spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port: 8080, path: "/none/*", abort: true, duration: 2s}
-`, r.Namespace, controllerstandin.StickyFinalizerAnnotation)), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	probe := []string{"--probe-url", r.ProxyURL + "/api/orders", "--probe-rps", "25", "--probe-window", "2s", "--settle", "8s"}
 	base := []string{"--kubeconfig", kc, "--safety-lever-file", "", "-n", r.Namespace}
 	http := func(args ...string) []string {
 		return append(append(append([]string{"chaos", "http", "-l", "app=demo", "--abort"}, base...), probe...), args...)
+	}
+	check := func(t *testing.T, dir, out string, code int, verdict chaos.Verdict) {
+		t.Helper()
+		if want := commands.VerdictExitCodes[verdict]; code != want || !strings.Contains(out, "verdict "+string(verdict)) {
+			t.Fatalf("exit %d (want %d for %s), stdout %q", code, want, verdict, out)
+		}
+		j, err := report.Load(dir)
+		if err != nil {
+			t.Fatalf("report: %v", err)
+		}
+		if j.Verdict != verdict || j.Cleanup == nil {
+			t.Errorf("journal verdict %s, cleanup %+v; want %s and the cleanup outcome", j.Verdict, j.Cleanup, verdict)
+		}
+		if n := r.ChaosObjects(t); n != 0 {
+			t.Errorf("%d chaos objects left", n)
+		}
 	}
 	cases := []struct {
 		name    string
@@ -50,69 +58,98 @@ spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port
 		{"the fault shows: pass", http("--path", "/api/*", "--duration", "4s"), chaos.VerdictPass},
 		{"an expected deviation never shows: no_effect", http("--path", "/elsewhere/*", "--duration", "3s"), chaos.VerdictNoEffect},
 		{"a must-hold probe breaks: slo_breach", http("--path", "/api/*", "--duration", "5m", "--probe-expect", "must_hold"), chaos.VerdictSLOBreach},
-		{"a forced finalizer: recovered_but_degraded", append(append([]string{"chaos", "run", "-f", sticky, "--force-cleanup"}, base...), "--delete-timeout", "3s"), chaos.VerdictRecoveredButDegraded},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
 			out, errb, code := chaosbin.Run(t, append(tc.args, "--report-dir", dir)...)
-			want := commands.VerdictExitCodes[tc.verdict]
-			if code != want || !strings.Contains(out, "verdict "+string(tc.verdict)) {
-				t.Fatalf("exit %d (want %d for %s), stdout %q\nstderr: %s", code, want, tc.verdict, out, errb)
+			if t.Failed() {
+				t.Log(errb)
 			}
-			j, err := report.Load(dir)
-			if err != nil {
-				t.Fatalf("report: %v", err)
-			}
-			if j.Verdict != tc.verdict {
-				t.Errorf("journal verdict %s, want %s", j.Verdict, tc.verdict)
-			}
-			if n := r.ChaosObjects(t); n != 0 {
-				t.Errorf("%d chaos objects left", n)
-			}
+			check(t, dir, out+"\nstderr: "+errb, code, tc.verdict)
 		})
 	}
 
+	t.Run("a fault that outlasts the run: recovered_but_degraded", func(t *testing.T) {
+		// Once the run's fault is in, another experiment (not chaosops')
+		// aborts the same path and stays: the after-phase probe never
+		// passes again.
+		dir := filepath.Join(t.TempDir(), "run")
+		gvr := api.GroupVersion.WithResource("httpchaos")
+		other := &unstructured.Unstructured{Object: map[string]any{"apiVersion": api.GroupVersion.String(), "kind": "HTTPChaos",
+			"metadata": map[string]any{"name": "outlasting", "namespace": r.Namespace},
+			"spec": map[string]any{"mode": "one", "selector": map[string]any{"labelSelectors": map[string]any{"app": "demo"}},
+				"target": "Request", "port": int64(8080), "path": "/api/*", "abort": true, "duration": "5m"}}}
+		t.Cleanup(func() {
+			ctx := context.WithoutCancel(t.Context())
+			_ = r.Dynamic.Resource(gvr).Namespace(r.Namespace).Delete(ctx, "outlasting", metav1.DeleteOptions{})
+			for deadline := time.Now().Add(time.Minute); r.ChaosObjects(t) > 0 && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			}
+		})
+		out, code := runUntil(t, http("--path", "/api/*", "--duration", "6s", "--report-dir", dir), "targets injected", func(*exec.Cmd) {
+			if _, err := r.Dynamic.Resource(gvr).Namespace(r.Namespace).Create(t.Context(), other, metav1.CreateOptions{}); err != nil {
+				t.Error(err)
+			}
+		})
+		if err := r.Dynamic.Resource(gvr).Namespace(r.Namespace).Delete(t.Context(), "outlasting", metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(time.Minute); r.ChaosObjects(t) > 0; time.Sleep(200 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the other experiment is not gone after 1m")
+			}
+		}
+		check(t, dir, out, code, chaos.VerdictRecoveredButDegraded)
+	})
+
 	t.Run("SIGTERM during the hold: cancelled, object gone", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "run")
-		cmd := exec.Command(chaosbin.Path(t), http("--path", "/api/*", "--duration", "5m", "--report-dir", dir)...)
-		var stdout bytes.Buffer
-		cmd.Stdout = &stdout
-		stderr, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		injected := make(chan struct{})
-		go func() {
-			sc := bufio.NewScanner(stderr)
-			once := false
-			for sc.Scan() {
-				if !once && strings.Contains(sc.Text(), "targets injected") {
-					once = true
-					close(injected)
-				}
-			}
-		}()
-		select {
-		case <-injected:
-		case <-time.After(time.Minute):
-			_ = cmd.Process.Kill()
-			t.Fatal("no injection within 1m")
-		}
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		err = cmd.Wait()
-		code := cmd.ProcessState.ExitCode()
-		if want := commands.VerdictExitCodes[chaos.VerdictCancelled]; code != want {
-			t.Fatalf("exit %d (want %d), err %v, stdout %q", code, want, err, stdout.String())
-		}
-		if n := r.ChaosObjects(t); n != 0 {
-			t.Errorf("%d chaos objects left after the cancel", n)
-		}
-		if j, err := report.Load(dir); err != nil || j.Verdict != chaos.VerdictCancelled {
-			t.Errorf("report after cancel: %v (err %v)", j, err)
-		}
+		out, code := runUntil(t, http("--path", "/api/*", "--duration", "5m", "--report-dir", dir), "targets injected", func(cmd *exec.Cmd) {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+		})
+		check(t, dir, out, code, chaos.VerdictCancelled)
 	})
+}
+
+// runUntil runs chaosops with args, calls at once when its stderr first
+// holds marker (within a minute), and returns its stdout and stderr and
+// exit code when it ends.
+func runUntil(t *testing.T, args []string, marker string, at func(*exec.Cmd)) (string, int) {
+	t.Helper()
+	cmd := exec.Command(chaosbin.Path(t), args...)
+	var stdout, errb lockedBuffer
+	cmd.Stdout = &stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	seen := make(chan struct{})
+	scanned := make(chan struct{})
+	go func() {
+		defer close(scanned)
+		sc := bufio.NewScanner(stderr)
+		once := false
+		for sc.Scan() {
+			_, _ = errb.Write([]byte(sc.Text() + "\n"))
+			if !once && strings.Contains(sc.Text(), marker) {
+				once = true
+				close(seen)
+			}
+		}
+	}()
+	select {
+	case <-seen:
+		at(cmd)
+	case <-time.After(time.Minute):
+		_ = cmd.Process.Kill()
+		<-scanned
+		_ = cmd.Wait()
+		t.Fatalf("no %q within 1m:\n%s", marker, errb.String())
+	}
+	<-scanned
+	_ = cmd.Wait()
+	return stdout.String() + "\nstderr:\n" + errb.String(), cmd.ProcessState.ExitCode()
 }

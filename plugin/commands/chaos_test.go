@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,32 +13,64 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudify-chaos/chaosops/plugin/chaos/controllerstandin"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
 	"github.com/cloudify-chaos/chaosops/plugin/commands"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/daemonstandin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 	"github.com/cloudify-chaos/chaosops/plugin/report"
 )
 
+// demoApp makes a namespace with a Running one-pod app=demo Deployment,
+// opted in to Chaos Mesh (chaos-mesh.org/inject=enabled: the controller
+// filters namespaces, as the bundle installs it).
 func demoApp(t *testing.T) string {
 	t.Helper()
 	cfg := testenv.Config(t)
 	ns := testenv.Namespace(t, cfg)
 	testenv.DemoApp(t, cfg, ns, 1)
+	annotateNamespace(t, ns, api.InjectAnnotation, "enabled")
 	return ns
+}
+
+// annotateNamespace sets (value "" removes) an annotation of ns, such as a
+// knob of the chaos-daemon stand-in, which applies to the calls for every
+// pod of ns.
+func annotateNamespace(t *testing.T, ns, key, value string) {
+	t.Helper()
+	dyn, err := dynamic.NewForConfig(testenv.Config(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := "null"
+	if value != "" {
+		v = fmt.Sprintf("%q", value)
+	}
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%s}}}`, key, v)
+	if _, err := dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}).Patch(context.WithoutCancel(t.Context()), ns,
+		types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatalf("annotate Namespace/%s %s=%q: %v", ns, key, value, err)
+	}
 }
 
 func TestChaosExitCodesFollowTheVerdict(t *testing.T) {
 	t.Setenv(report.RootEnv, t.TempDir()) // the runs' reports stay out of the source tree
 	kc := testenv.Kubeconfig(t)
 	ns := demoApp(t)
+	// In this namespace every chaos-daemon call is refused, as when
+	// nothing listens at the daemon's address: a permanent failure.
+	unreachable := demoApp(t)
+	annotateNamespace(t, unreachable, daemonstandin.UnreachableAnnotation, "true")
 	spec := filepath.Join(t.TempDir(), "failing.yaml")
 	if err := os.WriteFile(spec, []byte(fmt.Sprintf(`apiVersion: chaos-mesh.org/v1alpha1
 kind: HTTPChaos
 metadata:
   namespace: %s
-  annotations:
-    %s: "true"
 spec:
   mode: one
   selector: {labelSelectors: {app: demo}}
@@ -45,7 +78,7 @@ spec:
   port: 8080
   abort: true
   duration: 5s
-`, ns, controllerstandin.FailInjectionAnnotation)), 0o600); err != nil {
+`, unreachable)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	base := []string{"--kubeconfig", kc, "--safety-lever-file", ""}
@@ -57,7 +90,10 @@ spec:
 	}{
 		{"a passing run exits 0", append([]string{"chaos", "http", "-n", ns, "-l", "app=demo", "--abort", "--duration", "2s"}, base...), 0, "verdict pass"},
 		{"a refused run exits 3 (precheck_failed)", append([]string{"chaos", "http", "-n", ns, "-l", "app=nothing", "--abort", "--duration", "2s"}, base...), 3, "verdict precheck_failed"},
-		{"a failed injection exits 4 (injection_failed)", append([]string{"chaos", "run", "-f", spec, "--injection-timeout", "2s"}, base...), 4, "verdict injection_failed"},
+		// The controller keeps its finalizer while it retries the refused
+		// daemon: --force-cleanup makes the cleanup end either way.
+		{"a failed injection exits 4 (injection_failed)", append([]string{"chaos", "run", "-f", spec, "--force-cleanup", "--delete-timeout", "3s"}, base...), 4, "verdict injection_failed"},
+		{"a failed injection whose object stays exits 8: cleanup incomplete wins", append([]string{"chaos", "run", "-f", spec, "--delete-timeout", "3s"}, base...), commands.ExitCleanupIncomplete, "verdict injection_failed"},
 		{"bad input is a usage error naming the field", append([]string{"chaos", "http", "-n", ns, "-l", "app=demo", "--duration", "2s"}, base...), 2, ""},
 	}
 	for _, tc := range cases {
@@ -68,24 +104,30 @@ spec:
 			}
 		})
 	}
+	// The next step the last case named.
+	if out, errb, code := chaosbin.Run(t, "chaos", "reap", "--kubeconfig", kc, "-n", unreachable, "--force-cleanup", "--delete-timeout", "3s"); code != 0 {
+		t.Errorf("reap --force-cleanup: exit %d\n%s\n%s", code, out, errb)
+	}
 }
 
 // TestChaosCleanupIncompleteExitCode: a SIGTERM while the object's
-// finalizer holds ends with exit 8 (not the clean cancel's 143), naming the
+// finalizer holds (the chaos-daemon refuses to recover, so the controller
+// keeps it) ends with exit 8 (not the clean cancel's 143), naming the
 // finalizer and the next step; reap without --force-cleanup exits 8 too,
 // and with it removes the object.
 func TestChaosCleanupIncompleteExitCode(t *testing.T) {
 	t.Setenv(report.RootEnv, t.TempDir())
 	kc := testenv.Kubeconfig(t)
 	ns := demoApp(t)
+	annotateNamespace(t, ns, daemonstandin.FailRecoveryAnnotation, "true")
+	t.Cleanup(func() { annotateNamespace(t, ns, daemonstandin.FailRecoveryAnnotation, "") })
 	spec := filepath.Join(t.TempDir(), "sticky.yaml")
 	if err := os.WriteFile(spec, []byte(fmt.Sprintf(`apiVersion: chaos-mesh.org/v1alpha1
 kind: HTTPChaos
 metadata:
   namespace: %s
-  annotations: {%s: "true"}
 spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port: 8080, abort: true, duration: 5m}
-`, ns, controllerstandin.StickyFinalizerAnnotation)), 0o600); err != nil {
+`, ns)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(chaosbin.Path(t), "chaos", "run", "-f", spec, "--kubeconfig", kc, "--safety-lever-file", "", "--delete-timeout", "3s")
@@ -111,7 +153,7 @@ spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	base := []string{"--kubeconfig", kc, "-n", ns}
+	base := []string{"--kubeconfig", kc, "-n", ns, "--delete-timeout", "3s"}
 	if _, errb, code := chaosbin.Run(t, append([]string{"chaos", "reap"}, base...)...); code != commands.ExitCleanupIncomplete {
 		t.Errorf("reap without --force-cleanup: exit %d, want %d\n%s", code, commands.ExitCleanupIncomplete, errb)
 	}
