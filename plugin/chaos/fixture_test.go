@@ -285,7 +285,7 @@ func (f *fixture) get(t *testing.T, name string) *unstructured.Unstructured {
 func (f *fixture) reapForced(t *testing.T, res *chaos.Result) []chaos.ObjectStatus {
 	t.Helper()
 	ro := f.opts(nil)
-	ro.ForceCleanup, ro.DeleteTimeout = true, 10*time.Second
+	ro.ForceCleanup, ro.DeleteTimeout = true, 3*time.Second
 	objs, err := f.r.Reap(t.Context(), chaos.Selection{Namespace: f.ns, RunID: res.RunID}, ro)
 	if err != nil {
 		t.Fatalf("reap with force_cleanup: %v", err)
