@@ -57,9 +57,10 @@ var bundleIDs = []string{"Chaos-Demo-Environment", "Prometheus-Operator", "Pytho
 // TestBundle installs Chaos-Demo-Environment through the local runner on
 // the test control plane: the Local-Cluster stand-in instead of AKS, the
 // kube-prometheus fixture instead of the release download, a stand-in
-// chart instead of the Chaos Mesh chart, and the shared Chaos Mesh
-// controller stand-in. It runs the chaos workflows on the app deployment,
-// uninstalls, and checks that nothing the bundle created is left.
+// chart instead of the Chaos Mesh chart, and the control plane's real Chaos
+// Mesh controller with the chaos-daemon stand-in. It runs the chaos
+// workflows on the app deployment, uninstalls, and checks that nothing the
+// bundle created is left.
 func TestBundle(t *testing.T) {
 	cfg := testenv.Config(t)
 	kubeconfig := testenv.Kubeconfig(t)
@@ -80,7 +81,7 @@ func TestBundle(t *testing.T) {
 	t.Setenv("CHAOSOPS_CACHE_DIR", t.TempDir())
 
 	appNS := "bundle-app-" + randomSuffix()
-	chaosNS := testenv.Namespace(t, cfg) // the Helm release's; the stand-in controller stays in chaos-mesh
+	chaosNS := testenv.Namespace(t, cfg) // the Helm release's; the control plane's controller stays in chaos-mesh
 	tree := bundleTree(t, root)
 	r, events := newRunner(t)
 	r.MaxRetryWait = 2 * time.Second
