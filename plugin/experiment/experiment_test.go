@@ -137,7 +137,8 @@ func TestExperimentVerdicts(t *testing.T) {
 }
 
 // checkReport: the three files exist, the journal parses with the verdict
-// at the top level, and the chart shades the injection window.
+// and the cleanup outcome at the top level, report.md says how the object
+// went, and the chart shades the injection window.
 func checkReport(t *testing.T, out *experiment.Outcome, dir string) {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(dir, report.JournalFile))
@@ -145,10 +146,19 @@ func checkReport(t *testing.T, out *experiment.Outcome, dir string) {
 		t.Fatal(err)
 	}
 	var top struct {
-		Verdict string `json:"verdict"`
+		Verdict string         `json:"verdict"`
+		Cleanup *chaos.Cleanup `json:"cleanup"`
 	}
 	if err := json.Unmarshal(raw, &top); err != nil || top.Verdict != string(out.Result.Verdict) {
 		t.Errorf("journal.json verdict %q (err %v), want %q", top.Verdict, err, out.Result.Verdict)
+	}
+	// Every object these runs create is gone by the end: complete.
+	wantCleanup, wantMD := "complete", "**Outcome: `complete`**"
+	if out.Result.Created.IsZero() {
+		wantCleanup, wantMD = "", "| Cleanup | none needed: nothing was created |"
+	}
+	if got := top.Cleanup; (got == nil && wantCleanup != "") || (got != nil && string(got.Outcome) != wantCleanup) {
+		t.Errorf("journal.json cleanup %+v, want outcome %q", got, wantCleanup)
 	}
 	j, err := report.Load(dir)
 	if err != nil {
@@ -160,6 +170,9 @@ func checkReport(t *testing.T, out *experiment.Outcome, dir string) {
 	md, err := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
 	if err != nil || !strings.Contains(string(md), string(out.Result.Verdict)) {
 		t.Errorf("report.md lacks the verdict (err %v)", err)
+	}
+	if !strings.Contains(string(md), wantMD) {
+		t.Errorf("report.md lacks the cleanup outcome %q", wantMD)
 	}
 	svg, err := os.ReadFile(filepath.Join(dir, report.ChartFile))
 	if err != nil {
