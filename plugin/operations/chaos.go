@@ -23,7 +23,7 @@ var chaosRunInputs = []runtime.Input{
 	{Name: "duration", Default: "2m", Description: "how long the fault lasts (spec.duration; the cluster ends it even if chaosops dies)"},
 	{Name: "injection_timeout", Default: "2m", Description: "how long to wait for every target to be injected (a permanent failure, such as no chaos-daemon on the node, ends the wait at once)"},
 	{Name: "recovery_timeout", Default: "2m", Description: "after the duration, how long to wait for the controller to stop the fault, then how long to wait for recovery"},
-	{Name: "delete_timeout", Default: "1m", Description: "how long to wait for the deleted object to be gone before it counts as stuck (cleanup incomplete)"},
+	{Name: "delete_timeout", Default: "1m", Description: "how long to wait for the deleted object to be gone, after a cancel too, before it counts as stuck (cleanup incomplete: the finalizer and the next step are reported)"},
 	{Name: "force_cleanup", Default: "false", Description: "remove a stuck chaos-mesh/records finalizer and the run's entries in the targets' Pod*Chaos objects (recovery then unverified)"},
 	{Name: "allowed_namespaces", Description: "list: the only namespaces a run may target"},
 	{Name: "allowed_ports", Description: "list: the only ports an HTTPChaos may target"},
