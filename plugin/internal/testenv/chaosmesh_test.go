@@ -57,7 +57,7 @@ func optIn(t *testing.T, cs kubernetes.Interface, ns string) {
 }
 
 func TestRealChaosMesh(t *testing.T) {
-	cfg := testenv.RealChaosMesh(t)
+	cfg := testenv.Config(t)
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)

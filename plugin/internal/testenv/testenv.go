@@ -282,19 +282,6 @@ func Kubectl(t testing.TB) string {
 	return path
 }
 
-// RealChaosMesh returns an admin REST config for the shared control plane
-// when it runs Chaos Mesh's own controller-manager and webhooks
-// (CHAOSOPS_TESTENV_CHAOS=real), and skips t, saying how to get one, when it
-// runs the controller stand-in. It skips t in -short mode.
-func RealChaosMesh(t testing.TB) *rest.Config {
-	t.Helper()
-	env := envFor(t)
-	if env.Chaos != ChaosReal {
-		t.Skipf("needs the real Chaos Mesh controller; the control plane in %s runs controller %q (restart it with CHAOSOPS_TESTENV_CHAOS=real scripts/testenv.sh start)", env.Dir, env.Chaos)
-	}
-	return env.Config()
-}
-
 func envFor(t testing.TB) *Env {
 	t.Helper()
 	if testing.Short() {
@@ -305,12 +292,4 @@ func envFor(t testing.TB) *Env {
 		t.Fatalf("testenv: %v", err)
 	}
 	return env
-}
-
-// RunsRealChaosMesh reports whether the shared control plane runs the real
-// Chaos Mesh controller (CHAOSOPS_TESTENV_CHAOS=real) rather than the
-// controller stand-in. It skips t in -short mode.
-func RunsRealChaosMesh(t testing.TB) bool {
-	t.Helper()
-	return envFor(t).Chaos == ChaosReal
 }
