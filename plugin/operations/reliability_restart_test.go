@@ -126,7 +126,10 @@ func restartAPIServer(t *testing.T, dir string, cfg *rest.Config) time.Duration 
 			return time.Since(start)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the restarted kube-apiserver is not ready after 60s (log %s/logs/kube-apiserver.log)", dir)
+			// testenv.sh stop removes the log with the state dir: keep its end.
+			log, _ := os.ReadFile(filepath.Join(dir, "logs", "kube-apiserver.log"))
+			lines := strings.Split(strings.TrimSpace(string(log)), "\n")
+			t.Fatalf("the restarted kube-apiserver is not ready after 60s; the end of its log:\n%s", strings.Join(lines[max(0, len(lines)-20):], "\n"))
 		}
 	}
 }
