@@ -102,6 +102,20 @@ func restartAPIServer(t *testing.T, dir string, cfg *rest.Config) time.Duration 
 			t.Fatalf("kube-apiserver (pid %d) did not exit after SIGKILL", pid)
 		}
 	}
+	// The leader of a dying multi-threaded process is a zombie before its
+	// other threads are gone and its sockets closed: wait until its port
+	// can be bound, or the new server fails with "address already in use".
+	addr := strings.TrimPrefix(cfg.Host, "https://")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		ln, err := net.Listen("tcp", addr)
+		if err == nil {
+			ln.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is still in use 10s after kube-apiserver (pid %d) was killed: %v", addr, pid, err)
+		}
+	}
 	logf, err := os.OpenFile(filepath.Join(dir, "logs", "kube-apiserver.log"), os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		t.Fatal(err)
