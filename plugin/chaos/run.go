@@ -253,20 +253,29 @@ func (x *run) cancelled(ctx context.Context) (*Result, error) {
 	return x.end(VerdictCancelled, fmt.Errorf("cancelled: %w", cause))
 }
 
-// cleanupBudget bounds the cleanup after a cancel: what a normal teardown
-// may take (the wait, and with ForceCleanup the two forced waits), capped
+// cleanupBudget bounds the cleanup after a cancel: CleanupBudget, capped
 // by CleanupGrace when the caller set one.
 func (x *run) cleanupBudget() time.Duration {
-	// Besides the waits: the reserve for the report, a second for the
-	// delete and patch calls.
-	b := x.opts.DeleteTimeout + cleanupReserve + time.Second
-	if x.opts.ForceCleanup {
-		b = 3*x.opts.DeleteTimeout + cleanupReserve + time.Second
-	}
+	b := CleanupBudget(x.opts.DeleteTimeout, x.opts.ForceCleanup)
 	if g := x.opts.CleanupGrace; g > 0 && g < b {
 		b = g
 	}
 	return b
+}
+
+// CleanupBudget is what a run's cleanup after a cancel may take: what a
+// normal teardown may (the wait for the object to be gone, and with force
+// the two forced waits), the reserve for the report and a second for the
+// delete and patch calls. A deleteTimeout of 0 is DefaultDeleteTimeout.
+func CleanupBudget(deleteTimeout time.Duration, force bool) time.Duration {
+	if deleteTimeout <= 0 {
+		deleteTimeout = DefaultDeleteTimeout
+	}
+	waits := time.Duration(1)
+	if force {
+		waits = 3 // the wait, the one after cleanFinalizer, the one after the patch
+	}
+	return waits*deleteTimeout + cleanupReserve + time.Second
 }
 
 // joinLine joins errors on one line ("; "), so that a one-line outcome

@@ -187,39 +187,21 @@ func runOptions(ctx context.Context, op *runtime.Op, obj *api.Object) (chaos.Run
 		return o, err
 	}
 	o.OnIntent = func(name string) error { return op.SetPropNow(ctx, "chaos_current", name) }
-	o.CleanupGrace = cancelCleanup(o.DeleteTimeout, o.ForceCleanup)
 	return o, nil
 }
 
 // A cancelled run's cleanup waits as long as any other (issue #15): the
 // delete and up to delete_timeout for the object to be gone, and with
-// force_cleanup the two forced waits. Cloudify orphans the process on a
-// cancel, even with --kill, and a SIGTERM gives it time (spec 5), so the
-// runtime waits for that cleanup (Handler.CancelGrace) instead of its
-// default 20 s. The object is then gone (exit 143) or reported with its
-// finalizer and the next step, chaos_actions.reap with force_cleanup
-// (exit 8).
-const (
-	// cancelCallsReserve is added to the waits for the delete and patch
-	// calls and for reporting what was left.
-	cancelCallsReserve = 5 * time.Second
-	// cancelReportMargin is what the runtime waits beyond the cleanup:
-	// the report files and the Grafana annotation (at most 10 s).
-	cancelReportMargin = 15 * time.Second
-)
-
-// cancelCleanup bounds a run's cleanup after a cancel: the waits of a
-// normal teardown and cancelCallsReserve.
-func cancelCleanup(deleteTimeout time.Duration, force bool) time.Duration {
-	if deleteTimeout <= 0 {
-		deleteTimeout = chaos.DefaultDeleteTimeout
-	}
-	waits := time.Duration(1)
-	if force {
-		waits = 3 // the wait, the one after cleanFinalizer, the one after the patch
-	}
-	return waits*deleteTimeout + cancelCallsReserve
-}
+// force_cleanup the two forced waits (chaos.CleanupBudget). Cloudify
+// orphans the process on a cancel, even with --kill, and a SIGTERM gives it
+// time (spec 5), so the runtime waits for that cleanup (Handler.CancelGrace)
+// instead of its default 20 s. The object is then gone (exit 143) or
+// reported with its finalizer and the next step, chaos_actions.reap with
+// force_cleanup (exit 8).
+//
+// cancelReportMargin is what the runtime waits beyond the cleanup: the
+// report files and the Grafana annotation (at most 10 s).
+const cancelReportMargin = 15 * time.Second
 
 // chaosCancelGrace is the runtime's grace for a cancelled run: its cleanup
 // and cancelReportMargin. Inputs that do not parse fail the run before
@@ -230,7 +212,7 @@ func chaosCancelGrace(in cloudify.Inputs) time.Duration {
 		d = chaos.DefaultDeleteTimeout
 	}
 	force, _ := in.Bool("force_cleanup", false)
-	return cancelCleanup(d, force) + cancelReportMargin
+	return chaos.CleanupBudget(d, force) + cancelReportMargin
 }
 
 func httpObject(op *runtime.Op) (*api.Object, error) {

@@ -14,7 +14,7 @@ import (
 // call, so a change applies to the next call. Not Chaos Mesh features.
 const (
 	// FailAnnotation makes the call fail with a gRPC error (code Unknown,
-	// as chaos-daemon's own errors): "true" uses DefaultFailureMessage,
+	// as chaos-daemon's own errors): "true" uses DefaultFailureMessage and its name,
 	// any other value except "false" is the message.
 	FailAnnotation = "standin.chaosops.dev/daemon-fail"
 	// FailRecoveryAnnotation is FailAnnotation for recoveries only: the
@@ -35,8 +35,9 @@ const (
 	// daemon on the node) until it goes.
 	UnreachableAnnotation = "standin.chaosops.dev/daemon-unreachable"
 
-	// DefaultFailureMessage is the message of knob-made failures.
-	DefaultFailureMessage = "chaos-daemon stand-in: failure requested by annotation " + FailAnnotation
+	// DefaultFailureMessage is the message of knob-made failures (value
+	// "true"), followed by the annotation's name.
+	DefaultFailureMessage = "chaos-daemon stand-in: failure requested by annotation "
 )
 
 // Values of UnreachableAnnotation.
@@ -65,10 +66,10 @@ func knobsFor(scopes ...scope) (knobs, error) {
 	var k knobs
 	for _, s := range scopes {
 		if v, ok := s.annotations[FailAnnotation]; ok {
-			k.fail = failureMessage(v)
+			k.fail = failureMessage(v, FailAnnotation)
 		}
 		if v, ok := s.annotations[FailRecoveryAnnotation]; ok {
-			k.failRecover = failureMessage(v)
+			k.failRecover = failureMessage(v, FailRecoveryAnnotation)
 		}
 		if v, ok := s.annotations[DelayAnnotation]; ok {
 			d, err := time.ParseDuration(v)
@@ -113,12 +114,12 @@ func transportKnob(annotations map[string]string) (string, error) {
 	}
 }
 
-func failureMessage(v string) string {
+func failureMessage(v, annotation string) string {
 	switch v {
 	case "", "false":
 		return ""
 	case "true":
-		return DefaultFailureMessage
+		return DefaultFailureMessage + annotation
 	}
 	return v
 }

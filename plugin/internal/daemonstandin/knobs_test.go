@@ -17,11 +17,11 @@ func TestKnobsFor(t *testing.T) {
 	}{
 		{"no annotations change nothing", []scope{global(nil), ns(nil), pod(nil)}, knobs{}, ""},
 		{"a pod annotation of true fails with the default message", []scope{pod(map[string]string{FailAnnotation: "true"})},
-			knobs{fail: DefaultFailureMessage}, ""},
+			knobs{fail: DefaultFailureMessage + FailAnnotation}, ""},
 		{"any other value is the message", []scope{pod(map[string]string{FailAnnotation: "disk full"})},
 			knobs{fail: "disk full"}, ""},
 		{"a fail-recovery annotation fails only recoveries", []scope{pod(map[string]string{FailRecoveryAnnotation: "true"})},
-			knobs{failRecover: DefaultFailureMessage}, ""},
+			knobs{failRecover: DefaultFailureMessage + FailRecoveryAnnotation}, ""},
 		{"a namespace annotation applies to its pods", []scope{global(nil), ns(map[string]string{DelayAnnotation: "2s"}), pod(nil)},
 			knobs{delay: 2 * time.Second}, ""},
 		{"the closest scope wins, and false turns a knob off", []scope{
