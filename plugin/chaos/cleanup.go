@@ -274,7 +274,10 @@ func notRecovered(o *api.Object) string {
 
 // sweepChildren removes the run's entries (source namespace/name) from
 // every Pod*Chaos object of the kind's child kinds in the namespaces of
-// its targets, and lists what a person must check.
+// its targets, and lists what a person must check: the objects it changed
+// and the targets' own ones (whose entries the controller may have removed
+// while chaos-daemon refused the change) when chaos-daemon has not applied
+// them.
 func (x *run) sweepChildren(ctx context.Context, cl *Cleanup) {
 	kinds := api.ChildKindsOf(x.kind.Name)
 	if len(kinds) == 0 {
@@ -286,7 +289,8 @@ func (x *run) sweepChildren(ctx context.Context, cl *Cleanup) {
 		ns   string
 		name string
 	}
-	var updated []changed
+	var toCheck []changed
+	targets := x.targetPods()
 	for _, k := range kinds {
 		for _, ns := range x.childNamespaces() {
 			ri := x.r.Dynamic.Resource(k.GroupVersionResource()).Namespace(ns)
@@ -305,7 +309,9 @@ func (x *run) sweepChildren(ctx context.Context, cl *Cleanup) {
 				case n > 0:
 					cl.RemovedByHand = append(cl.RemovedByHand, fmt.Sprintf("%s: removed %s of source %s", r, plural(n, "entry"), src))
 					x.event(StepForced, "%s: removed %s of source %s", r, plural(n, "entry"), src)
-					updated = append(updated, changed{k, ns, u.GetName()})
+					toCheck = append(toCheck, changed{k, ns, u.GetName()})
+				case targets[ns+"/"+u.GetName()]:
+					toCheck = append(toCheck, changed{k, ns, u.GetName()})
 				}
 			}
 		}
@@ -314,7 +320,7 @@ func (x *run) sweepChildren(ctx context.Context, cl *Cleanup) {
 	// reconciler has applied it: status.observedGeneration reaches the
 	// generation and no failedMessage is set.
 	deadline := time.Now().Add(childSettle)
-	for _, c := range updated {
+	for _, c := range toCheck {
 		ri := x.r.Dynamic.Resource(c.kind.GroupVersionResource()).Namespace(c.ns)
 		var gen, seen int64
 		var failed string
@@ -344,6 +350,22 @@ func (x *run) sweepChildren(ctx context.Context, cl *Cleanup) {
 			cl.Check = append(cl.Check, msg+fmt.Sprintf("): the fault may still act in pod %s/%s until it does; check the pod, or restart it", c.ns, c.name))
 		}
 	}
+}
+
+// targetPods are the run's target pods ("namespace/name") from its last
+// records; a Pod*Chaos object is named after its pod.
+func (x *run) targetPods() map[string]bool {
+	out := map[string]bool{}
+	if x.last == nil {
+		return out
+	}
+	for _, r := range x.last.Status.Experiment.Records {
+		parts := strings.SplitN(r.Id, "/", 3) // namespace/pod[/container]
+		if len(parts) >= 2 {
+			out[parts[0]+"/"+parts[1]] = true
+		}
+	}
+	return out
 }
 
 // childNamespaces are where the run's Pod*Chaos objects can be: the

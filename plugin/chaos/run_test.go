@@ -101,6 +101,11 @@ func TestRunLifecycle(t *testing.T) {
 		if cl := res.Cleanup; cl == nil || cl.Outcome != chaos.CleanupForced || !strings.Contains(strings.Join(cl.RemovedByHand, "\n"), "finalizers [chaos-mesh/records] removed") {
 			t.Errorf("cleanup %+v", res.Cleanup)
 		}
+		// chaos-daemon refused the removal: the pod's PodHttpChaos says so
+		// (failedMessage), and the outcome names it for a person to check.
+		if cl := res.Cleanup; cl == nil || !strings.Contains(strings.Join(cl.Check, "\n"), "PodHttpChaos/"+f.ns+"/") || !strings.Contains(strings.Join(cl.Check, "\n"), "recovery refused by the test") {
+			t.Errorf("the check list should name the pod's PodHttpChaos and the daemon's refusal: %+v", res.Cleanup)
+		}
 		f.assertNoRules(t, res.Name)
 		f.assertNoChaosLeft(t)
 	})
