@@ -12,6 +12,7 @@ import (
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/daemonstandin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
 func TestFailureClassification(t *testing.T) {
@@ -97,7 +98,7 @@ func TestFailFast(t *testing.T) {
 		// and the controller selects nothing in the namespace, which has
 		// no annotation, as in issue 15.
 		o := f.opts(f.httpAbort(t))
-		o.ChaosNamespace, o.SkipDaemonCheck = controllerIn(t, f, filterEnv("false")), true
+		o.ChaosNamespace, o.SkipDaemonCheck = testenv.ControllerShell(t, testenv.Config(t), filterEnv("false")), true
 		o.InjectionTimeout = 0 // the default, 2m
 		res, err := f.r.Run(t.Context(), o)
 		if res.Verdict != chaos.VerdictInjectionFailed || err == nil || !strings.Contains(err.Error(), "Failed to select targets: ") {

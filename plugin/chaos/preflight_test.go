@@ -9,7 +9,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -19,46 +18,6 @@ import (
 )
 
 var gvrDeploymentsT = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
-
-// controllerIn makes a namespace with a ready chaos-controller-manager
-// Deployment whose container has env (nil: none), as the Chaos Mesh chart
-// renders it, and returns the namespace.
-func controllerIn(t *testing.T, f *fixture, env []any) string {
-	t.Helper()
-	ns := testenv.Namespace(t, testenv.Config(t))
-	container := map[string]any{"name": "chaos-mesh", "image": "ghcr.io/chaos-mesh/chaos-mesh:v2.8.3"}
-	if env != nil {
-		container["env"] = env
-	}
-	dep := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apps/v1", "kind": "Deployment",
-		"metadata": map[string]any{"name": "chaos-controller-manager", "namespace": ns},
-		"spec": map[string]any{
-			"replicas": int64(1),
-			"selector": map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/component": "controller-manager"}},
-			"template": map[string]any{
-				"metadata": map[string]any{"labels": map[string]any{"app.kubernetes.io/component": "controller-manager"}},
-				"spec":     map[string]any{"containers": []any{container}},
-			},
-		},
-	}}
-	ri := f.dyn.Resource(gvrDeploymentsT).Namespace(ns)
-	if _, err := ri.Create(t.Context(), dep, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
-		u, err := ri.Get(t.Context(), "chaos-controller-manager", metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n, _, _ := unstructured.NestedInt64(u.Object, "status", "readyReplicas"); n >= 1 {
-			return ns
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the controller Deployment is not ready after 1m")
-		}
-	}
-}
 
 func filterEnv(value string) []any {
 	return []any{map[string]any{"name": "ENABLE_FILTER_NAMESPACE", "value": value}}
@@ -85,7 +44,7 @@ func TestPreflightNamespaceOptIn(t *testing.T) {
 	})
 	t.Run("a namespace without any annotation is refused when the controller filters namespaces", func(t *testing.T) {
 		f := newBareFixture(t)
-		rep, err := preflight(t, f, controllerIn(t, f, filterEnv("true")))
+		rep, err := preflight(t, f, testenv.ControllerShell(t, testenv.Config(t), filterEnv("true")))
 		if !chaos.IsPrecheck(err) || !strings.Contains(err.Error(), "namespace "+f.ns+" is not opted in") || !strings.Contains(err.Error(), "ENABLE_FILTER_NAMESPACE=true") {
 			t.Fatalf("err %v", err)
 		}
@@ -107,7 +66,7 @@ func TestPreflightNamespaceOptIn(t *testing.T) {
 	t.Run("no opt-in is needed when the filter is off", func(t *testing.T) {
 		f := newBareFixture(t)
 		for _, env := range [][]any{filterEnv("false"), nil} {
-			rep, err := preflight(t, f, controllerIn(t, f, env))
+			rep, err := preflight(t, f, testenv.ControllerShell(t, testenv.Config(t), env))
 			if err != nil || rep.NamespaceFilter || !strings.Contains(rep.NamespaceFilterSource, "no opt-in needed") {
 				t.Fatalf("env %v: report %+v, err %v", env, rep, err)
 			}
@@ -117,7 +76,7 @@ func TestPreflightNamespaceOptIn(t *testing.T) {
 		f := newBareFixture(t)
 		env := []any{map[string]any{"name": "ENABLE_FILTER_NAMESPACE", "valueFrom": map[string]any{
 			"configMapKeyRef": map[string]any{"name": "chaos-mesh-config", "key": "filter"}}}}
-		_, err := preflight(t, f, controllerIn(t, f, env))
+		_, err := preflight(t, f, testenv.ControllerShell(t, testenv.Config(t), env))
 		if !chaos.IsPrecheck(err) || !strings.Contains(err.Error(), "valueFrom") || !strings.Contains(err.Error(), "not opted in") {
 			t.Fatalf("err %v", err)
 		}

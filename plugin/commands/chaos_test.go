@@ -2,7 +2,6 @@ package commands_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,11 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/dynamic"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
 	"github.com/cloudify-chaos/chaosops/plugin/commands"
@@ -34,28 +28,8 @@ func demoApp(t *testing.T) string {
 	cfg := testenv.Config(t)
 	ns := testenv.Namespace(t, cfg)
 	testenv.DemoApp(t, cfg, ns, 1)
-	annotateNamespace(t, ns, api.InjectAnnotation, "enabled")
+	testenv.AnnotateNamespace(t, testenv.Config(t), ns, api.InjectAnnotation, "enabled")
 	return ns
-}
-
-// annotateNamespace sets (value "" removes) an annotation of ns, such as a
-// knob of the chaos-daemon stand-in, which applies to the calls for every
-// pod of ns.
-func annotateNamespace(t *testing.T, ns, key, value string) {
-	t.Helper()
-	dyn, err := dynamic.NewForConfig(testenv.Config(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := "null"
-	if value != "" {
-		v = fmt.Sprintf("%q", value)
-	}
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%s}}}`, key, v)
-	if _, err := dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}).Patch(context.WithoutCancel(t.Context()), ns,
-		types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
-		t.Fatalf("annotate Namespace/%s %s=%q: %v", ns, key, value, err)
-	}
 }
 
 func TestChaosExitCodesFollowTheVerdict(t *testing.T) {
@@ -65,7 +39,7 @@ func TestChaosExitCodesFollowTheVerdict(t *testing.T) {
 	// In this namespace every chaos-daemon call is refused, as when
 	// nothing listens at the daemon's address: a permanent failure.
 	unreachable := demoApp(t)
-	annotateNamespace(t, unreachable, daemonstandin.UnreachableAnnotation, "true")
+	testenv.AnnotateNamespace(t, testenv.Config(t), unreachable, daemonstandin.UnreachableAnnotation, "true")
 	spec := filepath.Join(t.TempDir(), "failing.yaml")
 	if err := os.WriteFile(spec, []byte(fmt.Sprintf(`apiVersion: chaos-mesh.org/v1alpha1
 kind: HTTPChaos
@@ -119,8 +93,8 @@ func TestChaosCleanupIncompleteExitCode(t *testing.T) {
 	t.Setenv(report.RootEnv, t.TempDir())
 	kc := testenv.Kubeconfig(t)
 	ns := demoApp(t)
-	annotateNamespace(t, ns, daemonstandin.FailRecoveryAnnotation, "true")
-	t.Cleanup(func() { annotateNamespace(t, ns, daemonstandin.FailRecoveryAnnotation, "") })
+	testenv.AnnotateNamespace(t, testenv.Config(t), ns, daemonstandin.FailRecoveryAnnotation, "true")
+	t.Cleanup(func() { testenv.AnnotateNamespace(t, testenv.Config(t), ns, daemonstandin.FailRecoveryAnnotation, "") })
 	spec := filepath.Join(t.TempDir(), "sticky.yaml")
 	if err := os.WriteFile(spec, []byte(fmt.Sprintf(`apiVersion: chaos-mesh.org/v1alpha1
 kind: HTTPChaos

@@ -169,12 +169,12 @@ spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port
 	released := func(t *testing.T, mode standin.CancelMode) (*standin.Result, *standin.State, string, dynamic.Interface) {
 		ns, dyn := demoNamespace(t)
 		t.Cleanup(func() { releaseChaos(t, dyn, ns) })
-		annotateNamespace(t, dyn, ns, daemonstandin.FailRecoveryAnnotation, "true")
+		testenv.AnnotateNamespace(t, testenv.Config(t), ns, daemonstandin.FailRecoveryAnnotation, "true")
 		ctx, cancel := context.WithCancel(t.Context())
 		go func() {
 			cancelWhenInjected(ctx, cancel, dyn, ns)
 			time.Sleep(20 * time.Second)
-			annotateNamespace(t, dyn, ns, daemonstandin.FailRecoveryAnnotation, "")
+			testenv.AnnotateNamespace(t, testenv.Config(t), ns, daemonstandin.FailRecoveryAnnotation, "")
 		}()
 		res, state := opRun{Op: "chaos_actions.run", Deployment: "dep-" + ns, Cancel: mode, KillAfter: 3 * time.Minute,
 			Inputs: map[string]any{"kubeconfig": kubeconfig, "namespace": ns, "manifest": manifest, "delete_timeout": "2m"}}.run(t, ctx)
@@ -217,7 +217,7 @@ spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port
 	t.Run("SIGTERM, the finalizer held for good: cleanup incomplete, exit 8, then reap with force_cleanup", func(t *testing.T) {
 		ns, dyn := demoNamespace(t)
 		t.Cleanup(func() { releaseChaos(t, dyn, ns) })
-		annotateNamespace(t, dyn, ns, daemonstandin.FailRecoveryAnnotation, "true")
+		testenv.AnnotateNamespace(t, testenv.Config(t), ns, daemonstandin.FailRecoveryAnnotation, "true")
 		ctx, cancel := context.WithCancel(t.Context())
 		go cancelWhenInjected(ctx, cancel, dyn, ns)
 		dep := "dep-" + ns

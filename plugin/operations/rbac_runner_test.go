@@ -273,44 +273,6 @@ func applyRunner(t *testing.T, dep, ns, chaosNS string) {
 	})
 }
 
-// controllerShell makes a namespace with a ready Deployment
-// chaos-controller-manager whose environment says ENABLE_FILTER_NAMESPACE
-// is filter: what the preflight reads, while the real controller (in
-// chaos-mesh) filters namespaces all the same.
-func controllerShell(t *testing.T, cfg *rest.Config, filter string) string {
-	t.Helper()
-	ns := testenv.Namespace(t, cfg)
-	dep := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apps/v1", "kind": "Deployment",
-		"metadata": map[string]any{"name": "chaos-controller-manager", "namespace": ns},
-		"spec": map[string]any{
-			"replicas": int64(1),
-			"selector": map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/component": "controller-manager"}},
-			"template": map[string]any{
-				"metadata": map[string]any{"labels": map[string]any{"app.kubernetes.io/component": "controller-manager"}},
-				"spec": map[string]any{"containers": []any{map[string]any{"name": "chaos-mesh", "image": "ghcr.io/chaos-mesh/chaos-mesh:v2.8.3",
-					"env": []any{map[string]any{"name": "ENABLE_FILTER_NAMESPACE", "value": filter}}}}},
-			},
-		},
-	}}
-	ri := dynClient(t).Resource(gvrDeployments).Namespace(ns)
-	if _, err := ri.Create(t.Context(), dep, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
-		u, err := ri.Get(t.Context(), "chaos-controller-manager", metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n, _, _ := unstructured.NestedInt64(u.Object, "status", "readyReplicas"); n >= 1 {
-			return ns
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Deployment %s/chaos-controller-manager is not ready after 1m", ns)
-		}
-	}
-}
-
 // TestChaosRunnerRoleIsLeastPrivilege applies manifests/rbac/chaos-runner.yaml
 // with kubernetes.apply and checks on the real API server, against the real
 // Chaos Mesh controller and its webhooks, that the rules are exactly what
@@ -455,8 +417,8 @@ func TestChaosRunnerRoleIsLeastPrivilege(t *testing.T) {
 	t.Run("a cancel with a finalizer held, force_cleanup: the runner forces it off and removes the run's stale PodHttpChaos rule", func(t *testing.T) {
 		// Injection works, recovery is refused: the controller keeps its
 		// finalizer until chaosops forces it off.
-		annotateNamespace(t, dyn, ns, daemonstandin.FailRecoveryAnnotation, "true")
-		defer annotateNamespace(t, dyn, ns, daemonstandin.FailRecoveryAnnotation, "")
+		testenv.AnnotateNamespace(t, cfg, ns, daemonstandin.FailRecoveryAnnotation, "true")
+		defer testenv.AnnotateNamespace(t, cfg, ns, daemonstandin.FailRecoveryAnnotation, "")
 		// A pod the run does not target holds a rule of the run, stale from
 		// an earlier attempt whose record the controller no longer lists:
 		// only chaosops' sweep removes it.
@@ -559,10 +521,10 @@ func TestChaosRunnerRoleIsLeastPrivilege(t *testing.T) {
 		// The runner gets the same manifest for that Chaos Mesh namespace
 		// (this subtest is last: that inventory shares the objects of the
 		// app namespace and goes when it ends).
-		shell := controllerShell(t, cfg, "false")
+		shell := testenv.ControllerShell(t, cfg, []any{map[string]any{"name": "ENABLE_FILTER_NAMESPACE", "value": "false"}})
 		applyRunner(t, "dep-rbac-shell", ns, shell)
-		annotateNamespace(t, dyn, ns, api.InjectAnnotation, "")
-		defer annotateNamespace(t, dyn, ns, api.InjectAnnotation, "enabled")
+		testenv.AnnotateNamespace(t, cfg, ns, api.InjectAnnotation, "")
+		defer testenv.AnnotateNamespace(t, cfg, ns, api.InjectAnnotation, "enabled")
 		res, state := opRun{Op: "chaos_actions.run_http_chaos", Deployment: "dep-rbac-select",
 			Inputs: with(map[string]any{"selector": "app=demo", "duration": "30s", "chaos_namespace": shell, "skip_daemon_check": true})}.run(t, t.Context())
 		verdict, _ := state.Instance.RuntimeProperties["chaos_verdict"].(string)

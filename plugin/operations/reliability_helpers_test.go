@@ -15,8 +15,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
@@ -186,24 +184,8 @@ func chaosNamespace(t *testing.T, cfg *rest.Config, replicas int) (string, dynam
 	t.Helper()
 	ns := testenv.Namespace(t, cfg)
 	dyn := testenv.DemoApp(t, cfg, ns, replicas)
-	annotateNamespace(t, dyn, ns, api.InjectAnnotation, "enabled")
+	testenv.AnnotateNamespace(t, cfg, ns, api.InjectAnnotation, "enabled")
 	return ns, dyn
-}
-
-// annotateNamespace sets (value "" removes) an annotation of ns, such as a
-// knob of the chaos-daemon stand-in (daemonstandin.FailRecoveryAnnotation,
-// DelayAnnotation, ...), which applies to the calls for every pod of ns.
-func annotateNamespace(t *testing.T, dyn dynamic.Interface, ns, key, value string) {
-	t.Helper()
-	v := "null"
-	if value != "" {
-		v = fmt.Sprintf("%q", value)
-	}
-	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%s}}}`, key, v)
-	if _, err := dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}).Patch(context.WithoutCancel(t.Context()), ns,
-		types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
-		t.Fatalf("annotate Namespace/%s %s=%q: %v", ns, key, value, err)
-	}
 }
 
 // uidTracker polls the chaos objects of a deployment and remembers every

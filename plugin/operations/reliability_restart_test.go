@@ -22,6 +22,7 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
 	"github.com/cloudify-chaos/chaosops/plugin/cmd/reliability/trial"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/daemonstandin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
 // ownControlPlane starts a control plane of this test's own with
@@ -157,7 +158,7 @@ func TestAPIServerRestartDuringRun(t *testing.T) {
 	ns, dyn := chaosNamespace(t, cfg, 1)
 	// Every chaos-daemon call waits 2s: with an 8s hold it leaves room for
 	// the restart in every phase.
-	annotateNamespace(t, dyn, ns, daemonstandin.DelayAnnotation, "2s")
+	testenv.AnnotateNamespace(t, cfg, ns, daemonstandin.DelayAnnotation, "2s")
 	kubeconfig, err := os.ReadFile(filepath.Join(dir, "kubeconfig"))
 	if err != nil {
 		t.Fatal(err)

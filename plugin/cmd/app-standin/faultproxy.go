@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/faultproxy"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/readyfile"
 )
 
 // runFaultProxy runs one fault proxy until ctx is cancelled.
@@ -32,7 +33,7 @@ func runFaultProxy(ctx context.Context, args []string) error {
 	}
 	if *readyFile != "" {
 		// The listeners are bound: connections queue until Serve accepts.
-		if err := writeReady(*readyFile, "listen "+p.Addr(), "admin "+p.AdminURL()); err != nil {
+		if err := readyfile.Write(*readyFile, "listen "+p.Addr(), "admin "+p.AdminURL()); err != nil {
 			return fmt.Errorf("--ready-file %s: %w", *readyFile, err)
 		}
 		defer os.Remove(*readyFile)

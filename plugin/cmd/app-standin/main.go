@@ -31,7 +31,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 )
 
@@ -59,21 +58,4 @@ func run(ctx context.Context, args []string) error {
 		return runService(ctx, args[1:])
 	}
 	return fmt.Errorf("unknown subcommand %q: use faultproxy or service", args[0])
-}
-
-// writeReady writes the ready file atomically, so that a poller never sees
-// it half-written: "pid N", then the extra lines.
-func writeReady(path string, extra ...string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".ready-*")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(tmp, "pid %d\n", os.Getpid())
-	for _, line := range extra {
-		fmt.Fprintln(tmp, line)
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -16,6 +16,8 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/cloudify-chaos/chaosops/plugin/internal/readyfile"
 )
 
 // dialTimeout bounds the connection to one backend.
@@ -75,7 +77,7 @@ func runService(ctx context.Context, args []string) error {
 		return fmt.Errorf("service: --listen: %w", err)
 	}
 	if *readyFile != "" {
-		if err := writeReady(*readyFile, "listen "+l.Addr().String()); err != nil {
+		if err := readyfile.Write(*readyFile, "listen "+l.Addr().String()); err != nil {
 			return fmt.Errorf("--ready-file %s: %w", *readyFile, err)
 		}
 		defer os.Remove(*readyFile)

@@ -26,12 +26,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/cloudify-chaos/chaosops/plugin/internal/daemonstandin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/readyfile"
 )
 
 func main() {
@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string) error {
 	)
 	if *readyFile != "" {
 		opts.Ready = func() { // called by Serve, so s is set
-			if readyErr = writeReady(*readyFile, "listen "+s.Addr()); readyErr != nil {
+			if readyErr = readyfile.Write(*readyFile, "listen "+s.Addr()); readyErr != nil {
 				opts.Logger.Error("ready file", "path", *readyFile, "err", readyErr)
 			}
 		}
@@ -90,22 +90,4 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	return readyErr
-}
-
-// writeReady writes the ready file atomically, so that a poller never sees
-// it half-written: "pid N", then the extra lines.
-func writeReady(path string, extra ...string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".ready-*")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(tmp, "pid %d\n", os.Getpid())
-	for _, line := range extra {
-		fmt.Fprintln(tmp, line)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -67,8 +67,7 @@ func New(t testing.TB, opts Options) *Rig {
 	// The real controller filters namespaces (ENABLE_FILTER_NAMESPACE, as
 	// the bundle installs it): opt this one in. It asks the chaos-daemon
 	// stand-in, which drives the pod's fault proxy.
-	patch(t, dyn, schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}, "", ns,
-		`{"metadata":{"annotations":{"chaos-mesh.org/inject":"enabled"}}}`)
+	testenv.OptIn(t, cfg, ns)
 
 	reg := prometheus.NewRegistry()
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{Name: RequestsMetric, Help: "requests by path"}, []string{"path"})

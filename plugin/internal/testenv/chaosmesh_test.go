@@ -46,16 +46,6 @@ func httpChaos(ns, name, duration string, selectorNS ...string) *unstructured.Un
 	}}
 }
 
-// optIn annotates ns as Chaos Mesh's namespace filter (on in the test
-// control plane, as in our bundle) requires of target namespaces.
-func optIn(t *testing.T, cs kubernetes.Interface, ns string) {
-	t.Helper()
-	patch := []byte(`{"metadata":{"annotations":{"chaos-mesh.org/inject":"enabled"}}}`)
-	if _, err := cs.CoreV1().Namespaces().Patch(t.Context(), ns, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-		t.Fatalf("Namespace/%s: annotate chaos-mesh.org/inject=enabled: %v", ns, err)
-	}
-}
-
 func TestRealChaosMesh(t *testing.T) {
 	cfg := testenv.Config(t)
 	cs, err := kubernetes.NewForConfig(cfg)
@@ -118,7 +108,7 @@ func TestRealChaosMesh(t *testing.T) {
 
 	t.Run("an HTTPChaos whose duration is no duration is denied by the real validating webhook", func(t *testing.T) {
 		ns := testenv.Namespace(t, cfg)
-		optIn(t, cs, ns)
+		testenv.OptIn(t, cfg, ns)
 		// The CRD types duration as a plain string: only the webhook can refuse it.
 		_, err := dyn.Resource(httpChaosGVR).Namespace(ns).Create(t.Context(), httpChaos(ns, "bad-duration", "xyz", ns), metav1.CreateOptions{})
 		if err == nil {
@@ -179,7 +169,7 @@ func TestRealChaosMesh(t *testing.T) {
 
 	t.Run("the real controller selects the pods of a valid HTTPChaos and keeps its finalizer", func(t *testing.T) {
 		ns := testenv.Namespace(t, cfg)
-		optIn(t, cs, ns)
+		testenv.OptIn(t, cfg, ns)
 		testenv.DemoApp(t, cfg, ns, 1)
 		chaos := dyn.Resource(httpChaosGVR).Namespace(ns)
 		// No selector namespaces: the mutating webhook sets the object's own.
