@@ -32,7 +32,7 @@
 #   DEMO_PROMETHEUS_PORT  (39090)
 #   DEMO_CLUSTER_DIR, DEMO_APISERVER_PORT, DEMO_ETCD_PORT, DEMO_ETCD_PEER_PORT
 #                   the local control plane (/tmp/chaosops-demo-cluster,
-#                   46443, 42379, 42380); a control plane already running
+#                   16443, 12379, 12380); a control plane already running
 #                   there is used and left running
 #   DEMO_KEEP=1     leave the installation and processes for a look around
 # Ctrl-C cancels cleanly: the chaos object is deleted, everything stops.
@@ -126,9 +126,9 @@ tree() {
 start_local() {
 	need_packages
 	export CHAOSOPS_TESTENV_DIR=${DEMO_CLUSTER_DIR:-/tmp/chaosops-demo-cluster}
-	export CHAOSOPS_TESTENV_APISERVER_PORT=${DEMO_APISERVER_PORT:-46443}
-	export CHAOSOPS_TESTENV_ETCD_PORT=${DEMO_ETCD_PORT:-42379}
-	export CHAOSOPS_TESTENV_ETCD_PEER_PORT=${DEMO_ETCD_PEER_PORT:-42380}
+	export CHAOSOPS_TESTENV_APISERVER_PORT=${DEMO_APISERVER_PORT:-16443}
+	export CHAOSOPS_TESTENV_ETCD_PORT=${DEMO_ETCD_PORT:-12379}
+	export CHAOSOPS_TESTENV_ETCD_PEER_PORT=${DEMO_ETCD_PEER_PORT:-12380}
 	# The real Chaos Mesh controller-manager with its webhooks; faults are
 	# injected through the chaos-daemon stand-in into the fault proxies.
 	[[ ${DEMO_CHAOS:-real} == real ]] ||

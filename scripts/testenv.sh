@@ -16,15 +16,15 @@
 #   CHAOSOPS_TESTENV_DIR            state dir: pids, logs, certs, kubeconfig (/tmp/chaosops-testenv)
 #   CHAOSOPS_CACHE                  binary cache root ($HOME/.cache/chaosops)
 #   CHAOSOPS_SHARED_DIR             dir holding crds/ (<repo>/../shared)
-#   CHAOSOPS_TESTENV_APISERVER_PORT kube-apiserver secure port (36443)
-#   CHAOSOPS_TESTENV_ETCD_PORT      etcd client port (32379)
-#   CHAOSOPS_TESTENV_ETCD_PEER_PORT etcd peer port (32380)
+#   CHAOSOPS_TESTENV_APISERVER_PORT kube-apiserver secure port (26443)
+#   CHAOSOPS_TESTENV_ETCD_PORT      etcd client port (22379)
+#   CHAOSOPS_TESTENV_ETCD_PEER_PORT etcd peer port (22380)
 #   CHAOSOPS_TESTENV_TIMEOUT        seconds to wait for each readiness step (60)
 #   CHAOSOPS_TESTENV_CHAOS          real (the default and the only value left: the controller
 #                                   stand-in is gone, issue 15)
 #   CHAOSOPS_TESTENV_DAEMON_PORT    the chaos-daemon stand-in's gRPC port (31767)
-#   CHAOSOPS_TESTENV_WEBHOOK_PORT   the controller's admission webhook port (39443)
-#   CHAOSOPS_TESTENV_CHAOS_METRICS_PORT the controller's metrics port (39080)
+#   CHAOSOPS_TESTENV_WEBHOOK_PORT   the controller's admission webhook port (29443)
+#   CHAOSOPS_TESTENV_CHAOS_METRICS_PORT the controller's metrics port (29080)
 #   CHAOSOPS_TESTENV_LOCKED=1       the caller already holds the flock on $CHAOSOPS_TESTENV_DIR.lock
 #                                   (plugin/internal/testenv does); start and stop otherwise take it
 #
@@ -50,14 +50,14 @@ readonly CHAOS_MESH_TOOLS_DIR=$REPO_ROOT/scripts/testenv/chaos-mesh
 # Holds bin/chaos-controller-manager and crds/chaos-mesh-crd.yaml of that version.
 readonly CHAOS_MESH_CACHE_DIR=${CHAOSOPS_CACHE:-$HOME/.cache/chaosops}/chaos-mesh-$CHAOS_MESH_VERSION
 readonly DIR=${CHAOSOPS_TESTENV_DIR:-/tmp/chaosops-testenv}
-readonly APISERVER_PORT=${CHAOSOPS_TESTENV_APISERVER_PORT:-36443}
-readonly ETCD_PORT=${CHAOSOPS_TESTENV_ETCD_PORT:-32379}
-readonly ETCD_PEER_PORT=${CHAOSOPS_TESTENV_ETCD_PEER_PORT:-32380}
+readonly APISERVER_PORT=${CHAOSOPS_TESTENV_APISERVER_PORT:-26443}
+readonly ETCD_PORT=${CHAOSOPS_TESTENV_ETCD_PORT:-22379}
+readonly ETCD_PEER_PORT=${CHAOSOPS_TESTENV_ETCD_PEER_PORT:-22380}
 readonly TIMEOUT=${CHAOSOPS_TESTENV_TIMEOUT:-60}
 readonly CHAOS_MODE=${CHAOSOPS_TESTENV_CHAOS:-real}
 readonly DAEMON_PORT=${CHAOSOPS_TESTENV_DAEMON_PORT:-31767}
-readonly WEBHOOK_PORT=${CHAOSOPS_TESTENV_WEBHOOK_PORT:-39443}
-readonly CHAOS_METRICS_PORT=${CHAOSOPS_TESTENV_CHAOS_METRICS_PORT:-39080}
+readonly WEBHOOK_PORT=${CHAOSOPS_TESTENV_WEBHOOK_PORT:-29443}
+readonly CHAOS_METRICS_PORT=${CHAOSOPS_TESTENV_CHAOS_METRICS_PORT:-29080}
 # The namespace of Chaos Mesh's workloads, as the chart is installed.
 readonly CHAOS_NAMESPACE=chaos-mesh
 
