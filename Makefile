@@ -32,7 +32,7 @@ test: build vet testenv-build ## everything: vet, blueprint lint, unit and integ
 
 # The chaos lifecycle's own packages, for a quick round on the real Chaos
 # Mesh controller (make test runs them too).
-CHAOS_PACKAGES := ./plugin/internal/daemonstandin ./plugin/chaos/... ./plugin/experiment
+CHAOS_PACKAGES := ./plugin/internal/standin/chaosdaemon ./plugin/chaos/... ./plugin/experiment
 
 .PHONY: test-chaos
 test-chaos: build testenv-build ## only the chaos lifecycle's tests against the real Chaos Mesh controller
@@ -50,10 +50,10 @@ bundle: build ## one archive per blueprint in dist/ for cfy blueprint upload (li
 
 .PHONY: reliability fuzz-quick
 reliability: build testenv-build ## long trials: 50 cancels, API restarts and faults, bad input, secrets, RBAC, fuzz 60s each; figures to docs/reliability.md
-	CHAOSOPS_BIN=$(CURDIR)/$(BIN) go run ./plugin/cmd/reliability -fuzztime 60s -out docs/reliability.md
+	CHAOSOPS_BIN=$(CURDIR)/$(BIN) go run ./plugin/internal/cmd/reliability -fuzztime 60s -out docs/reliability.md
 
 fuzz-quick: ## run every fuzz target for 10 s (seed corpora in testdata/fuzz)
-	go run ./plugin/cmd/reliability -fuzz-only -fuzztime 10s
+	go run ./plugin/internal/cmd/reliability -fuzz-only -fuzztime 10s
 
 demo: build ## the whole story locally: app + traffic, install the bundle, RunHTTPChaos, verdict + chart (KUBECONFIG=... for a real cluster)
 	scripts/demo.sh

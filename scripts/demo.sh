@@ -2,7 +2,7 @@
 # make demo: the whole story on one machine. The demo app (the real Flask
 # app of examples/python-prometheus) serves traffic; the bundle's
 # Chaos-Demo-Environment is installed with the local runner (each operation
-# runs bin/chaosops through the ctx proxy stand-in, as a Cloudify manager
+# runs bin/chaosops through the script runner (plugin/cloudify/scriptrunner), as a Cloudify manager
 # would); RunHTTPChaos aborts /api/* as a Day-2 workflow; the load
 # generator's success rate and the app's request rate (real Prometheus)
 # drop, then recover; the verdict, the report and its chart are printed.
@@ -145,7 +145,7 @@ start_local() {
 
 	say "starting the demo app: $REPLICAS Flask processes, each behind a fault proxy"
 	mkdir -p "$DIR/bin"
-	CGO_ENABLED=0 go build -trimpath -o "$DIR/bin/app-standin" ./plugin/cmd/app-standin
+	CGO_ENABLED=0 go build -trimpath -o "$DIR/bin/app-standin" ./plugin/internal/cmd/app-standin
 	local i app proxies=() admins=() targets=()
 	for i in $(seq 1 $REPLICAS); do
 		app=127.0.0.1:$((BASE + i))

@@ -566,12 +566,12 @@ cmd_start() {
 # Pids of the background builds of local_build, by binary name.
 declare -A LOCAL_BUILDS=()
 
-# local_build NAME builds ./plugin/cmd/NAME of this checkout into
+# local_build NAME builds ./plugin/internal/cmd/NAME of this checkout into
 # $DIR/bin-local in the background, while the control plane starts; the
 # build log is $DIR/logs/NAME-build.log. await_local_build NAME waits for it.
 local_build() {
 	mkdir -p "$DIR/bin-local"
-	(cd "$REPO_ROOT" && CGO_ENABLED=0 exec go build -trimpath -o "$DIR/bin-local/$1" "./plugin/cmd/$1") \
+	(cd "$REPO_ROOT" && CGO_ENABLED=0 exec go build -trimpath -o "$DIR/bin-local/$1" "./plugin/internal/cmd/$1") \
 		>"$DIR/logs/$1-build.log" 2>&1 </dev/null 7>&- 8>&- 9>&- &
 	LOCAL_BUILDS[$1]=$!
 }
@@ -579,7 +579,7 @@ local_build() {
 await_local_build() {
 	local pid=${LOCAL_BUILDS[$1]}
 	unset "LOCAL_BUILDS[$1]"
-	wait "$pid" || fail_with_log "$1-build" "go build of ./plugin/cmd/$1 failed"
+	wait "$pid" || fail_with_log "$1-build" "go build of ./plugin/internal/cmd/$1 failed"
 }
 
 # stop_local_builds ends the builds a failed start leaves running.
@@ -772,7 +772,7 @@ controllers_started() {
 # with its admission webhooks registered by URL. First the chaos-mesh
 # namespace workloads (for preflight; no Service, so they publish no
 # chaos-daemon-* EndpointSlice), then the chaos-daemon stand-in
-# (plugin/cmd/chaos-daemon-standin), then the controller.
+# (plugin/internal/cmd/chaos-daemon-standin), then the controller.
 start_chaos_mesh() {
 	local workloads
 	workloads=$(chaos_mesh_workloads) ||

@@ -8,7 +8,7 @@ import (
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
-	"github.com/cloudify-chaos/chaosops/plugin/internal/daemonstandin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/standin/chaosdaemon"
 )
 
 // The tests here run on apprig: the demo pod's faults are real on
@@ -19,7 +19,7 @@ func TestCancel(t *testing.T) {
 		f := newRig(t)
 		// Every daemon call of the namespace takes 5 s: the cancel comes
 		// while the controller's first call is under way.
-		f.knob(t, daemonstandin.DelayAnnotation, "5s")
+		f.knob(t, chaosdaemon.DelayAnnotation, "5s")
 		o := f.opts(f.abortFor(t, 2*time.Minute))
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()

@@ -55,7 +55,7 @@ func (l *logBuffer) String() string {
 
 // fixture is one test's namespace on the control plane, which runs the
 // real Chaos Mesh controller and the chaos-daemon stand-in
-// (plugin/internal/daemonstandin), and a runner for it.
+// (plugin/internal/standin/chaosdaemon), and a runner for it.
 type fixture struct {
 	ns   string
 	dyn  dynamic.Interface

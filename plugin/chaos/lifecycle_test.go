@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
-	"github.com/cloudify-chaos/chaosops/plugin/internal/daemonstandin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/standin/chaosdaemon"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
@@ -60,7 +60,7 @@ func TestFailFast(t *testing.T) {
 		f := newFixture(t)
 		// The stand-in answers this namespace's calls as a refused
 		// connection (code Unavailable): 3 in a row are permanent.
-		f.knob(t, daemonstandin.UnreachableAnnotation, "true")
+		f.knob(t, chaosdaemon.UnreachableAnnotation, "true")
 		o := f.opts(f.httpAbort(t))
 		o.InjectionTimeout = 0 // the default, 2m
 		o.DeleteTimeout = 5 * time.Second
@@ -76,7 +76,7 @@ func TestFailFast(t *testing.T) {
 
 	t.Run("a failing daemon call (code Unknown) is transient: waited out until injection_timeout, naming the failure", func(t *testing.T) {
 		f := newFixture(t)
-		f.knob(t, daemonstandin.FailAnnotation, "tproxy exploded")
+		f.knob(t, chaosdaemon.FailAnnotation, "tproxy exploded")
 		o := f.opts(f.httpAbort(t))
 		o.InjectionTimeout, o.DeleteTimeout = 5*time.Second, 5*time.Second
 		start := time.Now()
@@ -141,7 +141,7 @@ func TestCancelWaitsAsLongAsDelete(t *testing.T) {
 		f := newFixture(t)
 		// Injection works, recovery is refused: the controller keeps its
 		// finalizer.
-		f.knob(t, daemonstandin.FailRecoveryAnnotation, "true")
+		f.knob(t, chaosdaemon.FailRecoveryAnnotation, "true")
 		ctx, cancel := context.WithCancel(t.Context())
 		o := f.opts(f.abortFor(t, time.Minute))
 		o.DeleteTimeout = 3 * time.Second
@@ -167,7 +167,7 @@ func TestCancelWaitsAsLongAsDelete(t *testing.T) {
 
 	t.Run("a finalizer released within the delete timeout after a cancel is a clean cancel", func(t *testing.T) {
 		f := newFixture(t)
-		f.knob(t, daemonstandin.FailRecoveryAnnotation, "true")
+		f.knob(t, chaosdaemon.FailRecoveryAnnotation, "true")
 		ctx, cancel := context.WithCancel(t.Context())
 		o := f.opts(f.abortFor(t, time.Minute))
 		o.DeleteTimeout = time.Minute
@@ -176,7 +176,7 @@ func TestCancelWaitsAsLongAsDelete(t *testing.T) {
 			// Someone lets the daemon recover after 3 s.
 			go func() {
 				time.Sleep(3 * time.Second)
-				f.knob(t, daemonstandin.FailRecoveryAnnotation, "")
+				f.knob(t, chaosdaemon.FailRecoveryAnnotation, "")
 			}()
 		}
 		res, err := f.r.Run(ctx, o)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
-	"github.com/cloudify-chaos/chaosops/plugin/internal/daemonstandin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/standin/chaosdaemon"
 )
 
 func TestRunLifecycle(t *testing.T) {
@@ -63,7 +63,7 @@ func TestRunLifecycle(t *testing.T) {
 
 	t.Run("a slow daemon within the injection timeout still passes", func(t *testing.T) {
 		f := newFixture(t)
-		f.knob(t, daemonstandin.DelayAnnotation, "2s")
+		f.knob(t, chaosdaemon.DelayAnnotation, "2s")
 		res, err := f.r.Run(t.Context(), f.opts(f.httpAbort(t)))
 		if err != nil || res.Verdict != chaos.VerdictPass {
 			t.Fatalf("verdict %s, err %v", res.Verdict, err)
@@ -73,7 +73,7 @@ func TestRunLifecycle(t *testing.T) {
 
 	t.Run("a recovery that keeps failing is reported naming the stuck finalizer, and reap with force_cleanup frees the object and its rules", func(t *testing.T) {
 		f := newFixture(t)
-		f.knob(t, daemonstandin.FailRecoveryAnnotation, "recovery refused by the test")
+		f.knob(t, chaosdaemon.FailRecoveryAnnotation, "recovery refused by the test")
 		o := f.opts(f.httpAbort(t))
 		o.RecoveryTimeout, o.DeleteTimeout = 10*time.Second, 2*time.Second
 		res, err := f.r.Run(t.Context(), o)
@@ -91,7 +91,7 @@ func TestRunLifecycle(t *testing.T) {
 
 	t.Run("force_cleanup frees an object whose recovery keeps failing and marks recovery unverified, leaving no rule", func(t *testing.T) {
 		f := newFixture(t)
-		f.knob(t, daemonstandin.FailRecoveryAnnotation, "recovery refused by the test")
+		f.knob(t, chaosdaemon.FailRecoveryAnnotation, "recovery refused by the test")
 		o := f.opts(f.httpAbort(t))
 		o.RecoveryTimeout, o.DeleteTimeout, o.ForceCleanup = 10*time.Second, 2*time.Second, true
 		res, err := f.r.Run(t.Context(), o)

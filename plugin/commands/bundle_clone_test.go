@@ -14,7 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
 
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 	"github.com/cloudify-chaos/chaosops/plugin/launcher"
@@ -171,13 +171,13 @@ func runInfoThroughLauncher(t *testing.T, folder string) {
 	if err := os.Symlink(filepath.Join(folder, filepath.FromSlash(launcher.ExecutablePath)), filepath.Join(pathDir, "ctx")); err != nil {
 		t.Fatal(err)
 	}
-	p, err := standin.NewProxy(&standin.State{Operation: standin.Operation{Name: "chaosops.info"}, Node: standin.Node{ID: "n"}, Instance: standin.Instance{ID: "n_1"}})
+	p, err := scriptrunner.NewProxy(&scriptrunner.State{Operation: scriptrunner.Operation{Name: "chaosops.info"}, Node: scriptrunner.Node{ID: "n"}, Instance: scriptrunner.Instance{ID: "n_1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
 	p.ResourceDir = folder
-	res, err := p.Run(t.Context(), standin.Spec{
+	res, err := p.Run(t.Context(), scriptrunner.Spec{
 		Executable: impl,
 		Env:        append(os.Environ(), "PATH="+pathDir+":"+os.Getenv("PATH"), "CHAOSOPS_CACHE_DIR="+filepath.Join(tmp, "cache")),
 		Dir:        tmp,
@@ -185,7 +185,7 @@ func runInfoThroughLauncher(t *testing.T, folder string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Outcome != standin.Success {
+	if res.Outcome != scriptrunner.Success {
 		t.Fatalf("chaosops.info through the archive's launcher: %s %q\nstdout: %s\nstderr: %s", res.Outcome, res.Message, res.Stdout, res.Stderr)
 	}
 	downloads := 0

@@ -15,7 +15,7 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
 	"github.com/cloudify-chaos/chaosops/plugin/commands"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
-	"github.com/cloudify-chaos/chaosops/plugin/internal/daemonstandin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/standin/chaosdaemon"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 	"github.com/cloudify-chaos/chaosops/plugin/report"
 )
@@ -39,7 +39,7 @@ func TestChaosExitCodesFollowTheVerdict(t *testing.T) {
 	// In this namespace every chaos-daemon call is refused, as when
 	// nothing listens at the daemon's address: a permanent failure.
 	unreachable := demoApp(t)
-	testenv.AnnotateNamespace(t, testenv.Config(t), unreachable, daemonstandin.UnreachableAnnotation, "true")
+	testenv.AnnotateNamespace(t, testenv.Config(t), unreachable, chaosdaemon.UnreachableAnnotation, "true")
 	spec := filepath.Join(t.TempDir(), "failing.yaml")
 	if err := os.WriteFile(spec, []byte(fmt.Sprintf(`apiVersion: chaos-mesh.org/v1alpha1
 kind: HTTPChaos
@@ -93,8 +93,8 @@ func TestChaosCleanupIncompleteExitCode(t *testing.T) {
 	t.Setenv(report.RootEnv, t.TempDir())
 	kc := testenv.Kubeconfig(t)
 	ns := demoApp(t)
-	testenv.AnnotateNamespace(t, testenv.Config(t), ns, daemonstandin.FailRecoveryAnnotation, "true")
-	t.Cleanup(func() { testenv.AnnotateNamespace(t, testenv.Config(t), ns, daemonstandin.FailRecoveryAnnotation, "") })
+	testenv.AnnotateNamespace(t, testenv.Config(t), ns, chaosdaemon.FailRecoveryAnnotation, "true")
+	t.Cleanup(func() { testenv.AnnotateNamespace(t, testenv.Config(t), ns, chaosdaemon.FailRecoveryAnnotation, "") })
 	spec := filepath.Join(t.TempDir(), "sticky.yaml")
 	if err := os.WriteFile(spec, []byte(fmt.Sprintf(`apiVersion: chaos-mesh.org/v1alpha1
 kind: HTTPChaos

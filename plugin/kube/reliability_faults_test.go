@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudify-chaos/chaosops/plugin/cmd/reliability/trial"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/cmd/reliability/trial"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/faultapi"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
 	"github.com/cloudify-chaos/chaosops/plugin/launcher"
 )
@@ -62,14 +62,14 @@ func newBundle(t testing.TB, sha string) bundle {
 	return b
 }
 
-func (b bundle) run(t testing.TB) *standin.Result {
+func (b bundle) run(t testing.TB) *scriptrunner.Result {
 	t.Helper()
-	p, err := standin.NewProxy(&standin.State{Operation: standin.Operation{Name: "chaosops.info"}, Node: standin.Node{ID: "n"}, Instance: standin.Instance{ID: "n_1"}})
+	p, err := scriptrunner.NewProxy(&scriptrunner.State{Operation: scriptrunner.Operation{Name: "chaosops.info"}, Node: scriptrunner.Node{ID: "n"}, Instance: scriptrunner.Instance{ID: "n_1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.ResourceDir = b.blueprint
-	res, err := p.Run(t.Context(), standin.Spec{
+	res, err := p.Run(t.Context(), scriptrunner.Spec{
 		Executable: b.launcherPath,
 		Env: append(os.Environ(),
 			"PATH="+b.pathDir+":"+os.Getenv("PATH"),
@@ -82,7 +82,7 @@ func (b bundle) run(t testing.TB) *standin.Result {
 	return res
 }
 
-func downloads(res *standin.Result) int {
+func downloads(res *scriptrunner.Result) int {
 	n := 0
 	for _, c := range res.Calls {
 		if len(c) > 0 && c[0] == "download-resource" {
@@ -96,11 +96,11 @@ func TestLauncher(t *testing.T) {
 	t.Run("the first run downloads and verifies the executable, later runs use the cache", func(t *testing.T) {
 		b := newBundle(t, "")
 		first := b.run(t)
-		if first.Outcome != standin.Success || downloads(first) != 1 {
+		if first.Outcome != scriptrunner.Success || downloads(first) != 1 {
 			t.Fatalf("first run: outcome %s, %d downloads\n%s%s", first.Outcome, downloads(first), first.Stdout, first.Stderr)
 		}
 		second := b.run(t)
-		if second.Outcome != standin.Success || downloads(second) != 0 {
+		if second.Outcome != scriptrunner.Success || downloads(second) != 0 {
 			t.Fatalf("second run: outcome %s, %d downloads (want a cache hit)", second.Outcome, downloads(second))
 		}
 		entries, _ := filepath.Glob(filepath.Join(b.cache, "*", "*"))
@@ -111,7 +111,7 @@ func TestLauncher(t *testing.T) {
 	t.Run("a checksum mismatch aborts without retry and caches nothing", func(t *testing.T) {
 		b := newBundle(t, strings.Repeat("0", 64))
 		res := b.run(t)
-		if res.Outcome != standin.Abort || !strings.Contains(res.Message, "expected "+strings.Repeat("0", 64)) {
+		if res.Outcome != scriptrunner.Abort || !strings.Contains(res.Message, "expected "+strings.Repeat("0", 64)) {
 			t.Fatalf("outcome %s, message %q; want abort naming the expected sha256", res.Outcome, res.Message)
 		}
 		if entries, _ := filepath.Glob(filepath.Join(b.cache, "*", "*")); len(entries) != 0 {
@@ -146,7 +146,7 @@ func BenchmarkLauncherCacheHit(b *testing.B) {
 	var total float64
 	for b.Loop() {
 		res := bb.run(b)
-		if res.Outcome != standin.Success {
+		if res.Outcome != scriptrunner.Success {
 			b.Fatalf("outcome %s", res.Outcome)
 		}
 		total += float64(res.FirstCall.Microseconds()) / 1000

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/blueprint"
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
 )
 
 // Local retry defaults where the blueprint gives none (a manager's are
@@ -19,7 +19,7 @@ const (
 	defaultRetryInterval = 15 * time.Second
 )
 
-// runOperation runs one node operation through the ctx proxy stand-in,
+// runOperation runs one node operation through the script runner,
 // retrying as Cloudify would (spec 1.2.6), and stores runtime properties
 // after every attempt.
 func (r *Runner) runOperation(ctx context.Context, bp *blueprint.Blueprint, d *Deployment, ex *Execution, inst *NodeInstance, o *blueprint.Operation, kwargs map[string]any) error {
@@ -51,20 +51,20 @@ func (r *Runner) runOperation(ctx context.Context, bp *blueprint.Blueprint, d *D
 		}
 		wait := interval
 		switch res.Outcome {
-		case standin.Success:
+		case scriptrunner.Success:
 			r.event(d, ex, who, "INFO", "done")
 			return nil
-		case standin.Cancelled:
+		case scriptrunner.Cancelled:
 			return fmt.Errorf("%s: cancelled: %w", who, context.Cause(ctx))
-		case standin.Abort:
+		case scriptrunner.Abort:
 			return fmt.Errorf("%s failed: %s", who, res.Message)
-		case standin.Conflict:
+		case scriptrunner.Conflict:
 			return fmt.Errorf("%s failed: the operation asked for more than one of returns/abort/retry", who)
-		case standin.Retry:
+		case scriptrunner.Retry:
 			if res.RetryAfter > 0 {
 				wait = time.Duration(res.RetryAfter) * time.Second
 			}
-		case standin.Recoverable:
+		case scriptrunner.Recoverable:
 			// A bare non-zero exit: Cloudify retries it blindly.
 		}
 		if maxRetries >= 0 && attempt >= maxRetries {
@@ -80,7 +80,7 @@ func (r *Runner) runOperation(ctx context.Context, bp *blueprint.Blueprint, d *D
 	}
 }
 
-func lastLine(res *standin.Result) string {
+func lastLine(res *scriptrunner.Result) string {
 	if res.Message != "" {
 		return res.Message
 	}
@@ -91,32 +91,32 @@ func lastLine(res *standin.Result) string {
 	return fmt.Sprintf("exit %d: %s", res.ExitCode, s)
 }
 
-func (r *Runner) attempt(ctx context.Context, bp *blueprint.Blueprint, d *Deployment, ex *Execution, inst *NodeInstance, o *blueprint.Operation, exe string, inputs, props map[string]any, attempt, maxRetries int) (*standin.Result, error) {
+func (r *Runner) attempt(ctx context.Context, bp *blueprint.Blueprint, d *Deployment, ex *Execution, inst *NodeInstance, o *blueprint.Operation, exe string, inputs, props map[string]any, attempt, maxRetries int) (*scriptrunner.Result, error) {
 	r.mu.Lock()
 	runtimeProps, _ := deepCopy(inst.RuntimeProperties).(map[string]any)
 	r.mu.Unlock()
 	node := bp.Nodes[inst.Node]
-	state := &standin.State{
-		Operation:    standin.Operation{Name: o.FullName(), RetryNumber: attempt, MaxRetries: maxRetries},
-		Node:         standin.Node{ID: node.Name, Type: node.Type, TypeHierarchy: node.TypeHierarchy, Properties: props},
-		Instance:     standin.Instance{ID: inst.ID, RuntimeProperties: runtimeProps},
+	state := &scriptrunner.State{
+		Operation:    scriptrunner.Operation{Name: o.FullName(), RetryNumber: attempt, MaxRetries: maxRetries},
+		Node:         scriptrunner.Node{ID: node.Name, Type: node.Type, TypeHierarchy: node.TypeHierarchy, Properties: props},
+		Instance:     scriptrunner.Instance{ID: inst.ID, RuntimeProperties: runtimeProps},
 		DeploymentID: d.Name, BlueprintID: d.BlueprintID, ExecutionID: ex.ID, WorkflowID: ex.Workflow,
 		TenantName: "default_tenant", TaskID: newID("task-"),
 	}
-	p, err := standin.NewProxy(state)
+	p, err := scriptrunner.NewProxy(state)
 	if err != nil {
 		return nil, err
 	}
 	p.ResourceDir = bp.Dir
 	who := inst.ID + " " + o.FullName()
-	res, err := p.Run(ctx, standin.Spec{
+	res, err := p.Run(ctx, scriptrunner.Spec{
 		Executable: exe,
 		Inputs:     inputs,
 		Env:        r.Env,
 		Dir:        bp.Dir,
-		Cancel:     standin.Signal, // locally we own the process: signal it so it cleans up
+		Cancel:     scriptrunner.Signal, // locally we own the process: signal it so it cleans up
 		Grace:      30 * time.Second,
-		OnLine: func(l standin.LogLine) {
+		OnLine: func(l scriptrunner.LogLine) {
 			r.event(d, ex, who, strings.ToUpper(l.Level), l.Message)
 		},
 	})

@@ -1,6 +1,6 @@
 // Package local is the local runner: it installs, executes workflows on and
 // uninstalls our blueprints on one machine, with no Cloudify manager. Every
-// operation runs the real executable through the ctx proxy stand-in, the
+// operation runs the real executable through the script runner, the
 // same path a manager's script plugin uses, so local mode tests the real
 // thing. State lives in a state directory, written atomically.
 package local

@@ -16,9 +16,9 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
-	"github.com/cloudify-chaos/chaosops/plugin/internal/daemonstandin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/standin/chaosdaemon"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
@@ -41,18 +41,18 @@ func chaosLeft(t *testing.T, dyn dynamic.Interface, ns string) int {
 	return n
 }
 
-func runChaosOp(t *testing.T, ctx context.Context, op string, inputs map[string]any, mode standin.CancelMode) (*standin.Result, *standin.State) {
+func runChaosOp(t *testing.T, ctx context.Context, op string, inputs map[string]any, mode scriptrunner.CancelMode) (*scriptrunner.Result, *scriptrunner.State) {
 	t.Helper()
-	state := &standin.State{
-		Operation: standin.Operation{Name: op}, Node: standin.Node{ID: "chaos", Type: "chaosops.nodes.Chaos"},
-		Instance: standin.Instance{ID: "chaos_" + strings.ToLower(t.Name()[len(t.Name())-6:])}, DeploymentID: "dep-" + inputs["namespace"].(string),
+	state := &scriptrunner.State{
+		Operation: scriptrunner.Operation{Name: op}, Node: scriptrunner.Node{ID: "chaos", Type: "chaosops.nodes.Chaos"},
+		Instance: scriptrunner.Instance{ID: "chaos_" + strings.ToLower(t.Name()[len(t.Name())-6:])}, DeploymentID: "dep-" + inputs["namespace"].(string),
 		BlueprintID: "Python-Prometheus", ExecutionID: "exec-" + time.Now().Format("150405.000000"), WorkflowID: "RunHTTPChaos",
 	}
-	p, err := standin.NewProxy(state)
+	p, err := scriptrunner.NewProxy(state)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := p.Run(ctx, standin.Spec{Executable: chaosbin.Path(t), Inputs: inputs, Dir: t.TempDir(), Cancel: mode, Grace: 30 * time.Second,
+	res, err := p.Run(ctx, scriptrunner.Spec{Executable: chaosbin.Path(t), Inputs: inputs, Dir: t.TempDir(), Cancel: mode, Grace: 30 * time.Second,
 		Env: append(os.Environ(), "CHAOSOPS_WATCHDOG_INTERVAL=500ms")})
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func runChaosOp(t *testing.T, ctx context.Context, op string, inputs map[string]
 	return res, state
 }
 
-func chaosLogs(res *standin.Result) string {
+func chaosLogs(res *scriptrunner.Result) string {
 	var b strings.Builder
 	for _, l := range res.Logs {
 		b.WriteString(l.Level + " " + l.Message + "\n")
@@ -77,8 +77,8 @@ func TestRunHTTPChaosOperation(t *testing.T) {
 		ns, dyn := demoNamespace(t)
 		res, state := runChaosOp(t, t.Context(), "chaos_actions.run_http_chaos", map[string]any{
 			"kubeconfig": string(kubeconfig), "namespace": ns, "selector": "app=demo", "duration": "2s", "port": int64(8080),
-		}, standin.Orphan)
-		if res.Outcome != standin.Success {
+		}, scriptrunner.Orphan)
+		if res.Outcome != scriptrunner.Success {
 			t.Fatalf("outcome %s: %s\n%s", res.Outcome, res.Message, chaosLogs(res))
 		}
 		rp := state.Instance.RuntimeProperties
@@ -102,8 +102,8 @@ func TestRunHTTPChaosOperation(t *testing.T) {
 		ns, dyn := demoNamespace(t)
 		res, state := runChaosOp(t, t.Context(), "chaos_actions.run_http_chaos", map[string]any{
 			"kubeconfig": string(kubeconfig), "namespace": ns, "selector": "app=demo", "duration": "20m",
-		}, standin.Orphan)
-		if res.Outcome != standin.Abort || !strings.Contains(res.Message, "verdict precheck_failed") || !strings.Contains(res.Message, "max_duration") {
+		}, scriptrunner.Orphan)
+		if res.Outcome != scriptrunner.Abort || !strings.Contains(res.Message, "verdict precheck_failed") || !strings.Contains(res.Message, "max_duration") {
 			t.Fatalf("outcome %s: %s", res.Outcome, res.Message)
 		}
 		if state.Instance.RuntimeProperties["chaos_verdict"] != "precheck_failed" {
@@ -115,8 +115,8 @@ func TestRunHTTPChaosOperation(t *testing.T) {
 	})
 	for _, mode := range []struct {
 		name string
-		mode standin.CancelMode
-	}{{"an orphaned operation (proxy gone, as on a Cloudify cancel)", standin.Orphan}} {
+		mode scriptrunner.CancelMode
+	}{{"an orphaned operation (proxy gone, as on a Cloudify cancel)", scriptrunner.Orphan}} {
 		t.Run(mode.name+" mid-run deletes the chaos object", func(t *testing.T) {
 			ns, dyn := demoNamespace(t)
 			ctx, cancel := context.WithCancel(t.Context())
@@ -124,7 +124,7 @@ func TestRunHTTPChaosOperation(t *testing.T) {
 			res, _ := runChaosOp(t, ctx, "chaos_actions.run_http_chaos", map[string]any{
 				"kubeconfig": string(kubeconfig), "namespace": ns, "selector": "app=demo", "duration": "5m",
 			}, mode.mode)
-			if res.Outcome != standin.Cancelled || res.Signaled {
+			if res.Outcome != scriptrunner.Cancelled || res.Signaled {
 				t.Fatalf("outcome %s, signaled %v\n%s", res.Outcome, res.Signaled, chaosLogs(res))
 			}
 			// The orphan's log lines are lost with its proxy; the cluster shows the cleanup.
@@ -141,8 +141,8 @@ func TestRunHTTPChaosOperation(t *testing.T) {
 		go cancelWhenInjected(ctx, cancel, dyn, ns)
 		res, _ := runChaosOp(t, ctx, "chaos_actions.run_http_chaos", map[string]any{
 			"kubeconfig": string(kubeconfig), "namespace": ns, "selector": "app=demo", "duration": "5m",
-		}, standin.Signal)
-		if res.Outcome != standin.Cancelled || res.Signaled {
+		}, scriptrunner.Signal)
+		if res.Outcome != scriptrunner.Cancelled || res.Signaled {
 			t.Fatalf("outcome %s, signaled %v\n%s", res.Outcome, res.Signaled, chaosLogs(res))
 		}
 		if !strings.Contains(chaosLogs(res), "cancelled") || !strings.Contains(chaosLogs(res), "deleted") {
@@ -157,7 +157,7 @@ func TestRunHTTPChaosOperation(t *testing.T) {
 // TestCancelledOperationWaitsAsLongAsDelete: a cancelled run's cleanup
 // waits up to its delete_timeout, longer than the runtime's default grace
 // of 20 s, for an object whose finalizer the controller holds (the
-// chaos-daemon refuses to recover, daemonstandin.FailRecoveryAnnotation).
+// chaos-daemon refuses to recover, chaosdaemon.FailRecoveryAnnotation).
 func TestCancelledOperationWaitsAsLongAsDelete(t *testing.T) {
 	kubeconfig := adminKubeconfig(t)
 	manifest := `apiVersion: chaos-mesh.org/v1alpha1
@@ -166,26 +166,26 @@ spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port
 `
 	// released runs the operation, cancels it once injected, and lets the
 	// daemon recover 20 s after the cancel.
-	released := func(t *testing.T, mode standin.CancelMode) (*standin.Result, *standin.State, string, dynamic.Interface) {
+	released := func(t *testing.T, mode scriptrunner.CancelMode) (*scriptrunner.Result, *scriptrunner.State, string, dynamic.Interface) {
 		ns, dyn := demoNamespace(t)
 		t.Cleanup(func() { releaseChaos(t, dyn, ns) })
-		testenv.AnnotateNamespace(t, testenv.Config(t), ns, daemonstandin.FailRecoveryAnnotation, "true")
+		testenv.AnnotateNamespace(t, testenv.Config(t), ns, chaosdaemon.FailRecoveryAnnotation, "true")
 		ctx, cancel := context.WithCancel(t.Context())
 		go func() {
 			cancelWhenInjected(ctx, cancel, dyn, ns)
 			time.Sleep(20 * time.Second)
-			testenv.AnnotateNamespace(t, testenv.Config(t), ns, daemonstandin.FailRecoveryAnnotation, "")
+			testenv.AnnotateNamespace(t, testenv.Config(t), ns, chaosdaemon.FailRecoveryAnnotation, "")
 		}()
 		res, state := opRun{Op: "chaos_actions.run", Deployment: "dep-" + ns, Cancel: mode, KillAfter: 3 * time.Minute,
 			Inputs: map[string]any{"kubeconfig": kubeconfig, "namespace": ns, "manifest": manifest, "delete_timeout": "2m"}}.run(t, ctx)
-		if res.Outcome != standin.Cancelled || res.Signaled {
+		if res.Outcome != scriptrunner.Cancelled || res.Signaled {
 			t.Fatalf("outcome %s, signaled %v: %s\n%s", res.Outcome, res.Signaled, res.Message, chaosLogs(res))
 		}
 		return res, state, ns, dyn
 	}
 
 	t.Run("SIGTERM, the finalizer released 20 s later: a clean cancel, exit 143", func(t *testing.T) {
-		res, state, ns, dyn := released(t, standin.Signal)
+		res, state, ns, dyn := released(t, scriptrunner.Signal)
 		aborts := called(res, "abort_operation")
 		if len(aborts) != 1 || !strings.Contains(aborts[0], "operation cancelled") || strings.Contains(aborts[0], "cleanup") {
 			t.Fatalf("abort calls %q, want one saying cancelled, not the cleanup\n%s", aborts, chaosLogs(res))
@@ -205,7 +205,7 @@ spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port
 	})
 
 	t.Run("orphaned, the finalizer released 20 s later: the process waits, exits 143 and leaves nothing", func(t *testing.T) {
-		res, _, ns, dyn := released(t, standin.Orphan)
+		res, _, ns, dyn := released(t, scriptrunner.Orphan)
 		if res.ExitCode != 143 {
 			t.Errorf("exit %d, want 143 (stderr: %s)", res.ExitCode, res.Stderr)
 		}
@@ -217,13 +217,13 @@ spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port
 	t.Run("SIGTERM, the finalizer held for good: cleanup incomplete, exit 8, then reap with force_cleanup", func(t *testing.T) {
 		ns, dyn := demoNamespace(t)
 		t.Cleanup(func() { releaseChaos(t, dyn, ns) })
-		testenv.AnnotateNamespace(t, testenv.Config(t), ns, daemonstandin.FailRecoveryAnnotation, "true")
+		testenv.AnnotateNamespace(t, testenv.Config(t), ns, chaosdaemon.FailRecoveryAnnotation, "true")
 		ctx, cancel := context.WithCancel(t.Context())
 		go cancelWhenInjected(ctx, cancel, dyn, ns)
 		dep := "dep-" + ns
-		res, state := opRun{Op: "chaos_actions.run", Deployment: dep, Cancel: standin.Signal,
+		res, state := opRun{Op: "chaos_actions.run", Deployment: dep, Cancel: scriptrunner.Signal,
 			Inputs: map[string]any{"kubeconfig": kubeconfig, "namespace": ns, "manifest": manifest, "delete_timeout": "3s"}}.run(t, ctx)
-		if res.Outcome != standin.Cancelled || res.Signaled {
+		if res.Outcome != scriptrunner.Cancelled || res.Signaled {
 			t.Fatalf("outcome %s, signaled %v: %s\n%s", res.Outcome, res.Signaled, res.Message, chaosLogs(res))
 		}
 		if res.ExitCode != 8 {
@@ -247,7 +247,7 @@ spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port
 		}
 
 		reap, state := opRun{Op: "chaos_actions.reap", Deployment: dep, Inputs: map[string]any{"kubeconfig": kubeconfig, "namespace": ns, "force_cleanup": true}}.run(t, t.Context())
-		if reap.Outcome != standin.Success {
+		if reap.Outcome != scriptrunner.Success {
 			t.Fatalf("reap with force_cleanup: %s %s\n%s", reap.Outcome, reap.Message, chaosLogs(reap))
 		}
 		if got := toJSON(state.Instance.RuntimeProperties["chaos_reap_cleanup"]); !strings.Contains(got, `"outcome":"forced"`) {

@@ -13,7 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 	"github.com/cloudify-chaos/chaosops/plugin/kube"
 	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
@@ -61,16 +61,16 @@ func TestGrafanaDashboardOperations(t *testing.T) {
 	}
 	inline := strings.Replace(string(dashboard), "namespace: monitoring", "namespace: "+ns, 1)
 
-	state := &standin.State{Node: standin.Node{ID: "dashboard"}, Instance: standin.Instance{ID: "dashboard_1"}, DeploymentID: "demo-monitoring", ExecutionID: "e"}
-	run := func(op string, inputs map[string]any) *standin.Result {
+	state := &scriptrunner.State{Node: scriptrunner.Node{ID: "dashboard"}, Instance: scriptrunner.Instance{ID: "dashboard_1"}, DeploymentID: "demo-monitoring", ExecutionID: "e"}
+	run := func(op string, inputs map[string]any) *scriptrunner.Result {
 		t.Helper()
 		state.Operation.Name = op
-		p, err := standin.NewProxy(state)
+		p, err := scriptrunner.NewProxy(state)
 		if err != nil {
 			t.Fatal(err)
 		}
 		inputs["kubeconfig"] = string(kubeconfig)
-		res, err := p.Run(t.Context(), standin.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir()})
+		res, err := p.Run(t.Context(), scriptrunner.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func TestGrafanaDashboardOperations(t *testing.T) {
 
 	t.Run("install mounts the dashboard and records it under this deployment's field manager", func(t *testing.T) {
 		res := run("grafana.install_dashboards", install)
-		if res.Outcome != standin.Success {
+		if res.Outcome != scriptrunner.Success {
 			t.Fatalf("outcome %s: %s\n%s", res.Outcome, res.Message, chaosLogs(res))
 		}
 		if !mounted(t) {
@@ -113,19 +113,19 @@ func TestGrafanaDashboardOperations(t *testing.T) {
 	})
 	t.Run("installing again changes nothing", func(t *testing.T) {
 		res := run("grafana.install_dashboards", install)
-		if res.Outcome != standin.Success || !strings.Contains(chaosLogs(res), "Deployment/"+ns+"/grafana unchanged") {
+		if res.Outcome != scriptrunner.Success || !strings.Contains(chaosLogs(res), "Deployment/"+ns+"/grafana unchanged") {
 			t.Fatalf("outcome %s: %s\n%s", res.Outcome, res.Message, chaosLogs(res))
 		}
 	})
 	t.Run("a folder no provider reads fails without retry, naming the input", func(t *testing.T) {
 		res := run("grafana.install_dashboards", map[string]any{"manifest": inline, "grafana_namespace": ns, "dashboards_folder": "/var/lib/grafana/dashboards"})
-		if res.Outcome != standin.Abort || !strings.Contains(res.Message, "dashboards_folder") {
+		if res.Outcome != scriptrunner.Abort || !strings.Contains(res.Message, "dashboards_folder") {
 			t.Fatalf("outcome %s: %s", res.Outcome, res.Message)
 		}
 	})
 	t.Run("uninstall takes the mount out and deletes the ConfigMap", func(t *testing.T) {
 		res := run("grafana.uninstall_dashboards", map[string]any{"timeout": "60s"})
-		if res.Outcome != standin.Success {
+		if res.Outcome != scriptrunner.Success {
 			t.Fatalf("outcome %s: %s\n%s", res.Outcome, res.Message, chaosLogs(res))
 		}
 		if mounted(t) {
@@ -144,7 +144,7 @@ func TestGrafanaDashboardOperations(t *testing.T) {
 	})
 	t.Run("uninstalling again is done at once", func(t *testing.T) {
 		res := run("grafana.uninstall_dashboards", map[string]any{})
-		if res.Outcome != standin.Success || !strings.Contains(chaosLogs(res), "nothing to uninstall") {
+		if res.Outcome != scriptrunner.Success || !strings.Contains(chaosLogs(res), "nothing to uninstall") {
 			t.Fatalf("outcome %s: %s\n%s", res.Outcome, res.Message, chaosLogs(res))
 		}
 	})

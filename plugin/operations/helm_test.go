@@ -18,7 +18,7 @@ import (
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	chartutil "helm.sh/helm/v4/pkg/chart/v2/util"
 
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/helmrepo"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
@@ -56,17 +56,17 @@ func TestHelmInstallAndUninstallOperations(t *testing.T) {
 		t.Fatal(err)
 	}
 	blueprint := helmBlueprint(t)
-	state := &standin.State{Node: standin.Node{ID: "chaos_mesh"}, Instance: standin.Instance{ID: "chaos_mesh_1"}, DeploymentID: "d", ExecutionID: "e"}
-	run := func(t *testing.T, op string, inputs map[string]any) *standin.Result {
+	state := &scriptrunner.State{Node: scriptrunner.Node{ID: "chaos_mesh"}, Instance: scriptrunner.Instance{ID: "chaos_mesh_1"}, DeploymentID: "d", ExecutionID: "e"}
+	run := func(t *testing.T, op string, inputs map[string]any) *scriptrunner.Result {
 		t.Helper()
 		state.Operation.Name = op
-		p, err := standin.NewProxy(state)
+		p, err := scriptrunner.NewProxy(state)
 		if err != nil {
 			t.Fatal(err)
 		}
 		p.ResourceDir = blueprint
 		inputs["kubeconfig"] = string(kubeconfig)
-		res, err := p.Run(t.Context(), standin.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir()})
+		res, err := p.Run(t.Context(), scriptrunner.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func TestHelmInstallAndUninstallOperations(t *testing.T) {
 
 	t.Run("install fetches the chart and values file from the blueprint, waits, and records the release", func(t *testing.T) {
 		res := run(t, "helm.install", maps.Clone(install))
-		if res.Outcome != standin.Success {
+		if res.Outcome != scriptrunner.Success {
 			t.Fatalf("outcome %s: %s\n%s", res.Outcome, res.Message, chaosLogs(res))
 		}
 		want := map[string]any{"name": "demo", "namespace": ns, "revision": float64(1), "status": "deployed",
@@ -116,7 +116,7 @@ func TestHelmInstallAndUninstallOperations(t *testing.T) {
 	t.Run("install again with the same inputs changes nothing", func(t *testing.T) {
 		res := run(t, "helm.install", maps.Clone(install))
 		ret, _ := res.Returned.(map[string]any)
-		if res.Outcome != standin.Success || ret["changed"] != false || fmt.Sprint(ret["revision"]) != "1" {
+		if res.Outcome != scriptrunner.Success || ret["changed"] != false || fmt.Sprint(ret["revision"]) != "1" {
 			t.Fatalf("outcome %s, returned %v\n%s", res.Outcome, res.Returned, chaosLogs(res))
 		}
 		resources, _ := ret["resources"].([]any)
@@ -133,7 +133,7 @@ func TestHelmInstallAndUninstallOperations(t *testing.T) {
 			in := maps.Clone(install)
 			in[tc.field] = tc.value
 			res := run(t, "helm.install", in)
-			if res.Outcome != standin.Abort || !strings.Contains(res.Message, tc.want) {
+			if res.Outcome != scriptrunner.Abort || !strings.Contains(res.Message, tc.want) {
 				t.Fatalf("outcome %s: %s; want abort with %q", res.Outcome, res.Message, tc.want)
 			}
 		})
@@ -143,7 +143,7 @@ func TestHelmInstallAndUninstallOperations(t *testing.T) {
 		in["values"] = map[string]any{"nodeSelector": map[string]any{"chaosops.dev/no-such-node": "true"}}
 		in["timeout"] = "2s"
 		res := run(t, "helm.install", in)
-		if res.Outcome != standin.Retry || !strings.Contains(res.Message, "Deployment/"+ns+"/demo-web") {
+		if res.Outcome != scriptrunner.Retry || !strings.Contains(res.Message, "Deployment/"+ns+"/demo-web") {
 			t.Fatalf("outcome %s: %s; want a retry naming the Deployment", res.Outcome, res.Message)
 		}
 		if rel := state.Instance.RuntimeProperties["helm_release"].(map[string]any); rel["status"] != "failed" || fmt.Sprint(rel["revision"]) != "2" {
@@ -152,7 +152,7 @@ func TestHelmInstallAndUninstallOperations(t *testing.T) {
 	})
 	t.Run("uninstall takes the release from helm_release and removes it", func(t *testing.T) {
 		res := run(t, "helm.uninstall", map[string]any{"timeout": "60s"})
-		if res.Outcome != standin.Success {
+		if res.Outcome != scriptrunner.Success {
 			t.Fatalf("outcome %s: %s\n%s", res.Outcome, res.Message, chaosLogs(res))
 		}
 		if _, err := cs.CoreV1().ConfigMaps(ns).Get(t.Context(), "demo-settings", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
@@ -167,7 +167,7 @@ func TestHelmInstallAndUninstallOperations(t *testing.T) {
 	})
 	t.Run("uninstall of an absent release succeeds", func(t *testing.T) {
 		res := run(t, "helm.uninstall", map[string]any{"release": "demo", "namespace": ns})
-		if res.Outcome != standin.Success {
+		if res.Outcome != scriptrunner.Success {
 			t.Fatalf("outcome %s: %s", res.Outcome, res.Message)
 		}
 	})
@@ -184,19 +184,19 @@ func TestHelmInstallFromChartRepoOperation(t *testing.T) {
 	// The repository comes from node properties, as the blueprint's
 	// HelmRelease gives it; the inputs name the chart.
 	props := map[string]any{"chart_repo": repoURL, "chart_ca_cert": string(caPEM)}
-	run := func(t *testing.T, inputs map[string]any) *standin.Result {
+	run := func(t *testing.T, inputs map[string]any) *scriptrunner.Result {
 		t.Helper()
-		state := &standin.State{Node: standin.Node{ID: "chaos_mesh", Properties: props}, Instance: standin.Instance{ID: "chaos_mesh_1"},
+		state := &scriptrunner.State{Node: scriptrunner.Node{ID: "chaos_mesh", Properties: props}, Instance: scriptrunner.Instance{ID: "chaos_mesh_1"},
 			DeploymentID: "d", ExecutionID: "e"}
 		state.Operation.Name = "helm.install"
-		p, err := standin.NewProxy(state)
+		p, err := scriptrunner.NewProxy(state)
 		if err != nil {
 			t.Fatal(err)
 		}
 		p.ResourceDir = t.TempDir()
 		inputs["kubeconfig"] = string(kubeconfig)
 		inputs["release"], inputs["namespace"], inputs["timeout"] = "fromrepo", ns, "60s"
-		res, err := p.Run(t.Context(), standin.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir()})
+		res, err := p.Run(t.Context(), scriptrunner.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,7 +204,7 @@ func TestHelmInstallFromChartRepoOperation(t *testing.T) {
 	}
 	t.Run("chart_repo and chart_ca_cert from node properties install the chart the index lists", func(t *testing.T) {
 		res := run(t, map[string]any{"chart": "chaosops-demo", "version": "0.1.0"})
-		if res.Outcome != standin.Success {
+		if res.Outcome != scriptrunner.Success {
 			t.Fatalf("outcome %s: %s\n%s", res.Outcome, res.Message, chaosLogs(res))
 		}
 		if ret, _ := res.Returned.(map[string]any); ret["chart"] != "chaosops-demo" || ret["status"] != "deployed" {
@@ -227,7 +227,7 @@ func TestHelmInstallFromChartRepoOperation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := run(t, tc.inputs)
-			if res.Outcome != standin.Abort || !strings.Contains(res.Message, tc.want) {
+			if res.Outcome != scriptrunner.Abort || !strings.Contains(res.Message, tc.want) {
 				t.Fatalf("outcome %s: %s; want abort with %q", res.Outcome, res.Message, tc.want)
 			}
 		})

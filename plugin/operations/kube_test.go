@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
@@ -44,16 +44,16 @@ spec:
     metadata: {labels: {app: web}}
     spec: {containers: [{name: web, image: "web:1"}]}
 `, ns)
-	state := &standin.State{Node: standin.Node{ID: "app"}, Instance: standin.Instance{ID: "app_1"}, DeploymentID: "d", ExecutionID: "e"}
-	run := func(op string, inputs map[string]any) *standin.Result {
+	state := &scriptrunner.State{Node: scriptrunner.Node{ID: "app"}, Instance: scriptrunner.Instance{ID: "app_1"}, DeploymentID: "d", ExecutionID: "e"}
+	run := func(op string, inputs map[string]any) *scriptrunner.Result {
 		t.Helper()
 		state.Operation.Name = op
-		p, err := standin.NewProxy(state)
+		p, err := scriptrunner.NewProxy(state)
 		if err != nil {
 			t.Fatal(err)
 		}
 		inputs["kubeconfig"] = string(kubeconfig)
-		res, err := p.Run(t.Context(), standin.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir()})
+		res, err := p.Run(t.Context(), scriptrunner.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ spec:
 	}
 	t.Run("apply renders values, waits for the rollout and records the inventory", func(t *testing.T) {
 		res := run("kubernetes.apply", map[string]any{"manifest": manifestText, "values": map[string]any{"greeting": "hi"}, "wait": true, "timeout": "60s"})
-		if res.Outcome != standin.Success {
+		if res.Outcome != scriptrunner.Success {
 			t.Fatalf("outcome %s: %s\n%s", res.Outcome, res.Message, chaosLogs(res))
 		}
 		inv, _ := state.Instance.RuntimeProperties["kubernetes_inventory"].(map[string]any)
@@ -77,25 +77,25 @@ spec:
 	})
 	t.Run("re-applying unchanged objects changes nothing", func(t *testing.T) {
 		res := run("kubernetes.apply", map[string]any{"manifest": manifestText, "values": map[string]any{"greeting": "hi"}})
-		if res.Outcome != standin.Success || !strings.Contains(chaosLogs(res), "ConfigMap/"+ns+"/settings unchanged") {
+		if res.Outcome != scriptrunner.Success || !strings.Contains(chaosLogs(res), "ConfigMap/"+ns+"/settings unchanged") {
 			t.Fatalf("outcome %s\n%s", res.Outcome, chaosLogs(res))
 		}
 	})
 	t.Run("a template error names the source and line, and fails without retry", func(t *testing.T) {
 		res := run("kubernetes.apply", map[string]any{"manifest": manifestText, "values": map[string]any{"other": 1}})
-		if res.Outcome != standin.Abort || !strings.Contains(res.Message, "input manifest") {
+		if res.Outcome != scriptrunner.Abort || !strings.Contains(res.Message, "input manifest") {
 			t.Fatalf("outcome %s: %s", res.Outcome, res.Message)
 		}
 	})
 	t.Run("a urls item without its sha256 is refused by position, without retry", func(t *testing.T) {
 		res := run("kubernetes.apply", map[string]any{"urls": []any{map[string]any{"url": "https://example.invalid/a.yaml"}}})
-		if res.Outcome != standin.Abort || !strings.Contains(res.Message, "input urls: item 0") {
+		if res.Outcome != scriptrunner.Abort || !strings.Contains(res.Message, "input urls: item 0") {
 			t.Fatalf("outcome %s: %s", res.Outcome, res.Message)
 		}
 	})
 	t.Run("delete removes the inventory and waits until gone", func(t *testing.T) {
 		res := run("kubernetes.delete", map[string]any{"timeout": "60s"})
-		if res.Outcome != standin.Success {
+		if res.Outcome != scriptrunner.Success {
 			t.Fatalf("outcome %s: %s\n%s", res.Outcome, res.Message, chaosLogs(res))
 		}
 		_, err := dyn.Resource(schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}).Namespace(ns).Get(t.Context(), "web", metav1.GetOptions{})
@@ -127,19 +127,19 @@ func TestKubernetesApplyRetriesAnUnreachableURL(t *testing.T) {
 	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	state := &standin.State{Operation: standin.Operation{Name: "kubernetes.apply"}, Node: standin.Node{ID: "app"}, Instance: standin.Instance{ID: "app_1"}, DeploymentID: "d", ExecutionID: "e"}
-	p, err := standin.NewProxy(state)
+	state := &scriptrunner.State{Operation: scriptrunner.Operation{Name: "kubernetes.apply"}, Node: scriptrunner.Node{ID: "app"}, Instance: scriptrunner.Instance{ID: "app_1"}, DeploymentID: "d", ExecutionID: "e"}
+	p, err := scriptrunner.NewProxy(state)
 	if err != nil {
 		t.Fatal(err)
 	}
 	inputs := map[string]any{"kubeconfig": string(kubeconfig), "namespace": testenv.Namespace(t, cfg),
 		"url": srv.URL + "/release.yaml?sig=s3cr3t", "sha256": strings.Repeat("a", 64)}
-	res, err := p.Run(t.Context(), standin.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir(),
+	res, err := p.Run(t.Context(), scriptrunner.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir(),
 		Env: append(os.Environ(), "SSL_CERT_FILE="+ca)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Outcome != standin.Retry {
+	if res.Outcome != scriptrunner.Retry {
 		t.Fatalf("outcome %s (%q), want retry", res.Outcome, res.Message)
 	}
 	for _, want := range []string{srv.URL + "/release.yaml", "503", "mirror the file into the blueprint"} {

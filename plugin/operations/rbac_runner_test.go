@@ -26,9 +26,9 @@ import (
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
-	"github.com/cloudify-chaos/chaosops/plugin/cmd/reliability/trial"
-	"github.com/cloudify-chaos/chaosops/plugin/internal/daemonstandin"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/cmd/reliability/trial"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/standin/chaosdaemon"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
@@ -259,7 +259,7 @@ func applyRunner(t *testing.T, dep, ns, chaosNS string) {
 	applied, state := opRun{Op: "kubernetes.apply", Deployment: dep, Inputs: map[string]any{
 		"kubeconfig": admin, "manifest": runnerManifest(t), "values": map[string]any{"namespace": ns, "chaos_namespace": chaosNS},
 	}}.run(t, t.Context())
-	if applied.Outcome != standin.Success {
+	if applied.Outcome != scriptrunner.Success {
 		t.Fatalf("apply the runner RBAC: %s %s\n%s", applied.Outcome, applied.Message, chaosLogs(applied))
 	}
 	t.Cleanup(func() {
@@ -267,7 +267,7 @@ func applyRunner(t *testing.T, dep, ns, chaosNS string) {
 		// the test namespace: delete the inventory.
 		res, _ := opRun{Op: "kubernetes.delete", Deployment: dep, Inputs: map[string]any{"kubeconfig": admin, "timeout": "60s"},
 			Props: state.Instance.RuntimeProperties}.run(t, context.WithoutCancel(t.Context()))
-		if res.Outcome != standin.Success {
+		if res.Outcome != scriptrunner.Success {
 			t.Errorf("delete the runner RBAC: %s %s", res.Outcome, res.Message)
 		}
 	})
@@ -399,7 +399,7 @@ func TestChaosRunnerRoleIsLeastPrivilege(t *testing.T) {
 		start := time.Now()
 		res, state := opRun{Op: "chaos_actions.run_http_chaos", Deployment: "dep-rbac-run", Inputs: with(map[string]any{"selector": "app=demo", "duration": "2s"})}.run(t, t.Context())
 		verdict, _ := state.Instance.RuntimeProperties["chaos_verdict"].(string)
-		if res.Outcome != standin.Success || verdict != "pass" {
+		if res.Outcome != scriptrunner.Success || verdict != "pass" {
 			t.Fatalf("outcome %s, verdict %q: %s\n%s", res.Outcome, verdict, res.Message, chaosLogs(res))
 		}
 		if strings.Contains(strings.ToLower(chaosLogs(res)), "forbidden") {
@@ -408,7 +408,7 @@ func TestChaosRunnerRoleIsLeastPrivilege(t *testing.T) {
 		// The preflight skips, with a warning, each check it may not make.
 		pre, state := opRun{Op: "chaos_actions.preflight", Deployment: "dep-rbac-run", Inputs: with(map[string]any{"selector": "app=demo", "duration": "2s"})}.run(t, t.Context())
 		report, _ := state.Instance.RuntimeProperties["chaos_preflight"].(map[string]any)
-		if pre.Outcome != standin.Success || report["ok"] != true || len(report["warnings"].([]any)) != 0 {
+		if pre.Outcome != scriptrunner.Success || report["ok"] != true || len(report["warnings"].([]any)) != 0 {
 			t.Errorf("preflight as the runner: %s %s, report %v", pre.Outcome, pre.Message, report)
 		}
 		trial.Record(t, trial.Outcome{Kind: "RBAC: chaos run as the least-privilege ServiceAccount", Outcome: "verdict " + verdict, Seconds: time.Since(start).Seconds()})
@@ -417,8 +417,8 @@ func TestChaosRunnerRoleIsLeastPrivilege(t *testing.T) {
 	t.Run("a cancel with a finalizer held, force_cleanup: the runner forces it off and removes the run's stale PodHttpChaos rule", func(t *testing.T) {
 		// Injection works, recovery is refused: the controller keeps its
 		// finalizer until chaosops forces it off.
-		testenv.AnnotateNamespace(t, cfg, ns, daemonstandin.FailRecoveryAnnotation, "true")
-		defer testenv.AnnotateNamespace(t, cfg, ns, daemonstandin.FailRecoveryAnnotation, "")
+		testenv.AnnotateNamespace(t, cfg, ns, chaosdaemon.FailRecoveryAnnotation, "true")
+		defer testenv.AnnotateNamespace(t, cfg, ns, chaosdaemon.FailRecoveryAnnotation, "")
 		// A pod the run does not target holds a rule of the run, stale from
 		// an earlier attempt whose record the controller no longer lists:
 		// only chaosops' sweep removes it.
@@ -435,12 +435,12 @@ func TestChaosRunnerRoleIsLeastPrivilege(t *testing.T) {
 		}
 		ctx, cancel := context.WithCancel(t.Context())
 		go cancelWhenInjected(ctx, cancel, dyn, ns)
-		res, state := opRun{Op: "chaos_actions.run_http_chaos", Deployment: dep, Execution: exec, Instance: inst, Cancel: standin.Signal,
+		res, state := opRun{Op: "chaos_actions.run_http_chaos", Deployment: dep, Execution: exec, Instance: inst, Cancel: scriptrunner.Signal,
 			Inputs: with(map[string]any{"selector": "app=demo", "duration": "5m", "force_cleanup": true, "delete_timeout": "3s"})}.run(t, ctx)
 		rp := state.Instance.RuntimeProperties
 		last, _ := rp["chaos_last_run"].(map[string]any)
 		cl, _ := last["cleanup"].(map[string]any)
-		if res.Outcome != standin.Cancelled || res.ExitCode != 143 || cl["outcome"] != "forced" || last["name"] != name {
+		if res.Outcome != scriptrunner.Cancelled || res.ExitCode != 143 || cl["outcome"] != "forced" || last["name"] != name {
 			t.Fatalf("outcome %s, exit %d, object %v, cleanup %v; want cancelled, 143, %s, forced: %s\n%s", res.Outcome, res.ExitCode, last["name"], cl, name, res.Message, chaosLogs(res))
 		}
 		removed := toJSON(cl["removed_by_hand"])
@@ -473,7 +473,7 @@ func TestChaosRunnerRoleIsLeastPrivilege(t *testing.T) {
 		}
 		for _, op := range []string{"chaos_actions.pause", "chaos_actions.status", "chaos_actions.resume", "chaos_actions.reap"} {
 			res, _ := opRun{Op: op, Deployment: "dep-rbac-manage", Inputs: with(nil)}.run(t, t.Context())
-			if res.Outcome != standin.Success {
+			if res.Outcome != scriptrunner.Success {
 				t.Errorf("%s: %s %s\n%s", op, res.Outcome, res.Message, chaosLogs(res))
 			}
 		}
@@ -487,7 +487,7 @@ func TestChaosRunnerRoleIsLeastPrivilege(t *testing.T) {
 			res, state := opRun{Op: "chaos_actions.dashboard_token", Deployment: "dep-rbac", Inputs: map[string]any{"kubeconfig": admin, "namespace": ns, "role": role}}.run(t, t.Context())
 			tok, _ := state.Instance.RuntimeProperties["dashboard_token"].(map[string]any)
 			value, _ := tok["value"].(string)
-			if res.Outcome != standin.Success || value == "" {
+			if res.Outcome != scriptrunner.Success || value == "" {
 				t.Fatalf("%s token: %s %s", role, res.Outcome, res.Message)
 			}
 			bearer := &rest.Config{Host: cfg.Host, BearerToken: value, TLSClientConfig: rest.TLSClientConfig{CAData: cfg.CAData}}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
-	"github.com/cloudify-chaos/chaosops/plugin/cmd/reliability/trial"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/cmd/reliability/trial"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
@@ -49,7 +49,7 @@ func newPhaseWatch(waitFor ...string) *phaseWatch {
 	return w
 }
 
-func (w *phaseWatch) onLine(l standin.LogLine) {
+func (w *phaseWatch) onLine(l scriptrunner.LogLine) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if p := phaseOf(l.Message); p != "" {
@@ -106,12 +106,12 @@ func TestCancelAtRandomMoments(t *testing.T) {
 			})
 			defer timer.Stop()
 			res, state := opRun{
-				Op: "chaos_actions.run", Deployment: dep, Instance: fmt.Sprintf("chaos_%d", i), Cancel: standin.Signal, OnLine: watch.onLine,
+				Op: "chaos_actions.run", Deployment: dep, Instance: fmt.Sprintf("chaos_%d", i), Cancel: scriptrunner.Signal, OnLine: watch.onLine,
 				Inputs: map[string]any{"kubeconfig": kubeconfig, "namespace": ns, "manifest": httpChaosManifest(ns, duration)},
 			}.run(t, ctx)
 			timer.Stop()
 			outcome := cancelOutcome(t, res, state, signalledIn)
-			if !signalled.IsZero() && res.Outcome == standin.Cancelled {
+			if !signalled.IsZero() && res.Outcome == scriptrunner.Cancelled {
 				// The runtime waits for a cancelled run's cleanup up to its
 				// delete_timeout (default 1m) and a margin.
 				if took := time.Since(signalled); took > chaos.DefaultDeleteTimeout+30*time.Second {
@@ -129,7 +129,7 @@ func TestCancelAtRandomMoments(t *testing.T) {
 
 // cancelOutcome checks how a signalled run ended and names the outcome:
 // "cancelled <phase>" or the final verdict when the run finished first.
-func cancelOutcome(t *testing.T, res *standin.Result, state *standin.State, signalledIn string) string {
+func cancelOutcome(t *testing.T, res *scriptrunner.Result, state *scriptrunner.State, signalledIn string) string {
 	t.Helper()
 	if r := called(res, "retry_operation"); len(r) > 0 {
 		t.Errorf("a cancelled run asked for a retry: %q", r)
@@ -140,7 +140,7 @@ func cancelOutcome(t *testing.T, res *standin.Result, state *standin.State, sign
 	verdict, _ := state.Instance.RuntimeProperties["chaos_verdict"].(string)
 	aborts := called(res, "abort_operation")
 	switch {
-	case res.Outcome == standin.Cancelled && len(aborts) == 1 && strings.Contains(aborts[0], "operation cancelled"):
+	case res.Outcome == scriptrunner.Cancelled && len(aborts) == 1 && strings.Contains(aborts[0], "operation cancelled"):
 		if res.ExitCode != 143 {
 			t.Errorf("a cancelled run exited %d, want 143", res.ExitCode)
 		}
@@ -148,11 +148,11 @@ func cancelOutcome(t *testing.T, res *standin.Result, state *standin.State, sign
 			t.Errorf("a cancelled run recorded verdict %q", verdict)
 		}
 		return "cancelled " + signalledIn
-	case res.Outcome == standin.Success && verdict == string(chaos.VerdictPass):
+	case res.Outcome == scriptrunner.Success && verdict == string(chaos.VerdictPass):
 		return "pass (finished before the signal)"
-	case res.Outcome == standin.Cancelled && verdict == string(chaos.VerdictPass) && len(aborts) == 0:
+	case res.Outcome == scriptrunner.Cancelled && verdict == string(chaos.VerdictPass) && len(aborts) == 0:
 		return "pass (signal during exit)"
-	case res.Outcome == standin.Cancelled && len(res.Calls) == 0 && res.ExitCode == 143:
+	case res.Outcome == scriptrunner.Cancelled && len(res.Calls) == 0 && res.ExitCode == 143:
 		// The signal came while the Go runtime was still initialising
 		// packages (~80 ms), before main installs the handler: the default
 		// action ended the process before it did anything at all.
@@ -209,7 +209,7 @@ func TestKilledRunEndsByDurationAndReapRemovesIt(t *testing.T) {
 				t.Fatalf("HTTPChaos/%s/%s was not recovered within its duration %s + 20s", ns, name, duration)
 			}
 			reap, state := opRun{Op: "chaos_actions.reap", Deployment: dep, Inputs: map[string]any{"kubeconfig": kubeconfig, "namespace": ns}}.run(t, t.Context())
-			if reap.Outcome != standin.Success {
+			if reap.Outcome != scriptrunner.Success {
 				t.Fatalf("reap: outcome %s: %s\n%s", reap.Outcome, reap.Message, chaosLogs(reap))
 			}
 			if got := toJSON(state.Instance.RuntimeProperties["chaos_reaped"]); !strings.Contains(got, name) {

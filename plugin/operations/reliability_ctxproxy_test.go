@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
-	"github.com/cloudify-chaos/chaosops/plugin/cmd/reliability/trial"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/cmd/reliability/trial"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
@@ -48,7 +48,7 @@ func TestCtxProxyGoneMidOperation(t *testing.T) {
 			tc.inputs["kubeconfig"], tc.inputs["namespace"] = kubeconfig, ns
 			start := time.Now()
 			res, _ := opRun{Op: tc.op, Deployment: dep, Inputs: tc.inputs,
-				OnStart: func(p *standin.Proxy) { p.FailAfter = tc.failAfter }}.run(t, t.Context())
+				OnStart: func(p *scriptrunner.Proxy) { p.FailAfter = tc.failAfter }}.run(t, t.Context())
 			took := time.Since(start)
 			t.Logf("stderr:\n%s", res.Stderr)
 			if res.Signaled || res.ExitCode != 143 {

@@ -21,7 +21,7 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify"
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
@@ -35,18 +35,18 @@ type opRun struct {
 	Execution  string
 	Instance   string
 	Props      map[string]any // runtime properties to start from
-	Cancel     standin.CancelMode
+	Cancel     scriptrunner.CancelMode
 	Env        []string // added to the test's environment
 	// Root holds everything the process may write: its working directory
 	// (cwd), HOME, TMPDIR and CHAOSOPS_WORKDIR (reports, terraform work
 	// dirs). Default a temp dir.
 	Root   string
-	OnLine func(standin.LogLine)
+	OnLine func(scriptrunner.LogLine)
 	// Resources is the blueprint folder download-resource serves.
 	Resources string
 	// OnStart, if set, gets the proxy once the process is about to start,
 	// e.g. to close it mid-run.
-	OnStart func(*standin.Proxy)
+	OnStart func(*scriptrunner.Proxy)
 	// KillAfter is how long the stand-in waits after a SIGTERM before it
 	// SIGKILLs the process; default 45 s.
 	KillAfter time.Duration
@@ -54,17 +54,17 @@ type opRun struct {
 
 // run launches the operation and waits for it; cancelling ctx applies
 // r.Cancel.
-func (r opRun) run(t *testing.T, ctx context.Context) (*standin.Result, *standin.State) {
+func (r opRun) run(t *testing.T, ctx context.Context) (*scriptrunner.Result, *scriptrunner.State) {
 	t.Helper()
-	state := &standin.State{
-		Operation:    standin.Operation{Name: r.Op},
-		Node:         standin.Node{ID: "chaos", Type: "chaosops.nodes.Chaos"},
-		Instance:     standin.Instance{ID: orDefault(r.Instance, "chaos_rel1"), RuntimeProperties: r.Props},
+	state := &scriptrunner.State{
+		Operation:    scriptrunner.Operation{Name: r.Op},
+		Node:         scriptrunner.Node{ID: "chaos", Type: "chaosops.nodes.Chaos"},
+		Instance:     scriptrunner.Instance{ID: orDefault(r.Instance, "chaos_rel1"), RuntimeProperties: r.Props},
 		DeploymentID: orDefault(r.Deployment, "dep-rel"), BlueprintID: "reliability",
 		ExecutionID: orDefault(r.Execution, "exec-"+strconv.FormatInt(time.Now().UnixNano(), 36)), WorkflowID: "execute_operation",
 		TenantName: "default_tenant",
 	}
-	p, err := standin.NewProxy(state)
+	p, err := scriptrunner.NewProxy(state)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func (r opRun) run(t *testing.T, ctx context.Context) (*standin.Result, *standin
 	env := append(os.Environ(), "CHAOSOPS_WATCHDOG_INTERVAL=500ms", "HOME="+filepath.Join(root, "home"),
 		"TMPDIR="+filepath.Join(root, "tmp"), "CHAOSOPS_WORKDIR="+filepath.Join(root, "work"))
 	env = append(env, r.Env...)
-	res, err := p.Run(ctx, standin.Spec{Executable: chaosbin.Path(t), Inputs: r.Inputs, Dir: filepath.Join(root, "cwd"), Cancel: r.Cancel,
+	res, err := p.Run(ctx, scriptrunner.Spec{Executable: chaosbin.Path(t), Inputs: r.Inputs, Dir: filepath.Join(root, "cwd"), Cancel: r.Cancel,
 		Grace: cmp.Or(r.KillAfter, 45*time.Second), Env: env, OnLine: r.OnLine})
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func orDefault(s, def string) string {
 
 // called lists the first argument of every call to the ctx method name
 // (abort_operation, retry_operation, ...).
-func called(res *standin.Result, name string) []string {
+func called(res *scriptrunner.Result, name string) []string {
 	var out []string
 	for _, c := range res.Calls {
 		if len(c) > 0 && c[0] == name {
@@ -242,8 +242,8 @@ func (u *uidTracker) seen() int {
 // killWhen returns an OnStart hook that kill -9s the operation's processes
 // (found by their proxy's unique URL) once ready is closed: no cleanup can
 // run, as when a manager's worker dies.
-func killWhen(t *testing.T, ready <-chan struct{}) func(*standin.Proxy) {
-	return func(p *standin.Proxy) {
+func killWhen(t *testing.T, ready <-chan struct{}) func(*scriptrunner.Proxy) {
+	return func(p *scriptrunner.Proxy) {
 		url := p.URL()
 		go func() {
 			select {

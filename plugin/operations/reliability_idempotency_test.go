@@ -12,8 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
-	"github.com/cloudify-chaos/chaosops/plugin/cmd/reliability/trial"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/cmd/reliability/trial"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/faultapi"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/tfbin"
@@ -71,12 +71,12 @@ spec:
 				proxy.SetRules(faultapi.Rule{Method: http.MethodPatch, Path: step, Times: -1, Fault: f.fault})
 				first, state := opRun{Op: "kubernetes.apply", Inputs: inputs}.run(t, t.Context())
 				proxy.SetRules()
-				if first.Outcome == standin.Success {
+				if first.Outcome == scriptrunner.Success {
 					t.Fatalf("the first apply succeeded despite the fault\n%s", chaosLogs(first))
 				}
 				uids := liveUIDs(t, ns)
 				second, state2 := opRun{Op: "kubernetes.apply", Inputs: inputs, Props: state.Instance.RuntimeProperties}.run(t, t.Context())
-				if second.Outcome != standin.Success {
+				if second.Outcome != scriptrunner.Success {
 					t.Fatalf("the re-run did not converge: %s %s\n%s", second.Outcome, second.Message, chaosLogs(second))
 				}
 				after := liveUIDs(t, ns)
@@ -160,7 +160,7 @@ func TestChaosRetryAdoptsItsObject(t *testing.T) {
 			retry, state2 := opRun{Op: "chaos_actions.run", Deployment: dep, Execution: exec, Inputs: inputs,
 				Props: state.Instance.RuntimeProperties}.run(t, t.Context())
 			verdict, _ := state2.Instance.RuntimeProperties["chaos_verdict"].(string)
-			if retry.Outcome != standin.Success || verdict != string(chaos.VerdictPass) {
+			if retry.Outcome != scriptrunner.Success || verdict != string(chaos.VerdictPass) {
 				t.Errorf("retry: outcome %s, verdict %q: %s\n%s", retry.Outcome, verdict, retry.Message, chaosLogs(retry))
 			}
 			if !strings.Contains(chaosLogs(retry), "adopted the object created by an earlier attempt") {
@@ -199,17 +199,17 @@ func TestTerraformApplyRerunAfterKillConverges(t *testing.T) {
 	}
 	// Cloudify retries as the operation asks: a state still locked by the
 	// killed run's terraform asks for a retry, the others must converge.
-	var second *standin.Result
-	var state *standin.State
+	var second *scriptrunner.Result
+	var state *scriptrunner.State
 	for attempt := 1; ; attempt++ {
 		second, state = opRun{Op: "terraform.apply", Inputs: inputs, Root: root, Resources: blueprintDir()}.run(t, t.Context())
-		if second.Outcome != standin.Retry || attempt == 10 {
+		if second.Outcome != scriptrunner.Retry || attempt == 10 {
 			break
 		}
 		t.Logf("attempt %d asked for a retry: %s", attempt, second.Message)
 		time.Sleep(2 * time.Second)
 	}
-	if second.Outcome != standin.Success {
+	if second.Outcome != scriptrunner.Success {
 		t.Fatalf("the re-run did not converge: %s %s\n%s", second.Outcome, second.Message, chaosLogs(second))
 	}
 	tfProp, _ := state.Instance.RuntimeProperties["terraform"].(map[string]any)
@@ -240,12 +240,12 @@ func TestHelmInstallRerunAfterFailureConverges(t *testing.T) {
 	proxy.SetRules(faultapi.Rule{Method: http.MethodPatch, Path: "/deployments", Times: -1, Fault: faultapi.Fault{Status: 403}})
 	first, state := opRun{Op: "helm.install", Inputs: inputs, Resources: blueprint}.run(t, t.Context())
 	proxy.SetRules()
-	if first.Outcome == standin.Success {
+	if first.Outcome == scriptrunner.Success {
 		t.Fatalf("the first install succeeded despite the fault\n%s", chaosLogs(first))
 	}
 	settings := uidOf(t, schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, ns, "demo-settings")
 	second, state2 := opRun{Op: "helm.install", Inputs: inputs, Resources: blueprint, Props: state.Instance.RuntimeProperties}.run(t, t.Context())
-	if second.Outcome != standin.Success {
+	if second.Outcome != scriptrunner.Success {
 		t.Fatalf("the re-run did not converge: %s %s\n%s", second.Outcome, second.Message, chaosLogs(second))
 	}
 	if rel, _ := state2.Instance.RuntimeProperties["helm_release"].(map[string]any); rel["status"] != "deployed" {

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify"
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
-	"github.com/cloudify-chaos/chaosops/plugin/cmd/reliability/trial"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/cmd/reliability/trial"
 	"github.com/cloudify-chaos/chaosops/plugin/operations"
 	chaosruntime "github.com/cloudify-chaos/chaosops/plugin/runtime"
 )
@@ -240,7 +240,7 @@ func TestEveryInputWrongInTurn(t *testing.T) {
 				res := runInProcess(t, h.Name, inputs, baseProps(h.Name))
 				var problem string
 				switch {
-				case res.Outcome != standin.Abort:
+				case res.Outcome != scriptrunner.Abort:
 					problem = fmt.Sprintf("outcome %s (%s), want a failure without retry", res.Outcome, res.Message)
 				case !strings.Contains(res.Message, in.Name):
 					problem = "the message does not name the input: " + res.Message
@@ -279,11 +279,11 @@ func TestEveryInputWrongInTurn(t *testing.T) {
 
 // runInProcess runs one operation in this process through the runtime and
 // the ctx proxy stand-in (no executable: the inputs are what is tested).
-func runInProcess(t *testing.T, op string, inputs, props map[string]any) *standin.Result {
+func runInProcess(t *testing.T, op string, inputs, props map[string]any) *scriptrunner.Result {
 	t.Helper()
-	state := &standin.State{Operation: standin.Operation{Name: op}, Node: standin.Node{ID: "n"}, Instance: standin.Instance{ID: "n_1", RuntimeProperties: props},
+	state := &scriptrunner.State{Operation: scriptrunner.Operation{Name: op}, Node: scriptrunner.Node{ID: "n"}, Instance: scriptrunner.Instance{ID: "n_1", RuntimeProperties: props},
 		DeploymentID: "dep", BlueprintID: "bp", ExecutionID: "exec"}
-	p, err := standin.NewProxy(state)
+	p, err := scriptrunner.NewProxy(state)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,16 +308,16 @@ func runInProcess(t *testing.T, op string, inputs, props map[string]any) *standi
 	code := chaosruntime.Execute(ctx, operations.Registry(), chaosruntime.Options{
 		Inputs: cloudify.MapInputs(encoded), SocketURL: p.URL(), Environ: []string{}, Stderr: io.Discard, Watchdog: time.Hour,
 	})
-	res := &standin.Result{ExitCode: code, Calls: p.Calls(), Logs: p.Logs()}
+	res := &scriptrunner.Result{ExitCode: code, Calls: p.Calls(), Logs: p.Logs()}
 	switch {
 	case len(called(res, "retry_operation")) > 0:
-		res.Outcome, res.Message = standin.Retry, called(res, "retry_operation")[0]
+		res.Outcome, res.Message = scriptrunner.Retry, called(res, "retry_operation")[0]
 	case len(called(res, "abort_operation")) > 0:
-		res.Outcome, res.Message = standin.Abort, called(res, "abort_operation")[0]
+		res.Outcome, res.Message = scriptrunner.Abort, called(res, "abort_operation")[0]
 	case code == 0:
-		res.Outcome = standin.Success
+		res.Outcome = scriptrunner.Success
 	default:
-		res.Outcome, res.Message = standin.Recoverable, fmt.Sprintf("exit %d", code)
+		res.Outcome, res.Message = scriptrunner.Recoverable, fmt.Sprintf("exit %d", code)
 	}
 	return res
 }

@@ -19,9 +19,9 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
-	"github.com/cloudify-chaos/chaosops/plugin/cmd/reliability/trial"
-	"github.com/cloudify-chaos/chaosops/plugin/internal/daemonstandin"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/cmd/reliability/trial"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/standin/chaosdaemon"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
@@ -158,7 +158,7 @@ func TestAPIServerRestartDuringRun(t *testing.T) {
 	ns, dyn := chaosNamespace(t, cfg, 1)
 	// Every chaos-daemon call waits 2s: with an 8s hold it leaves room for
 	// the restart in every phase.
-	testenv.AnnotateNamespace(t, cfg, ns, daemonstandin.DelayAnnotation, "2s")
+	testenv.AnnotateNamespace(t, cfg, ns, chaosdaemon.DelayAnnotation, "2s")
 	kubeconfig, err := os.ReadFile(filepath.Join(dir, "kubeconfig"))
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +193,7 @@ func TestAPIServerRestartDuringRun(t *testing.T) {
 				t.Fatalf("the API server was not restarted: %q never logged\n%s", moment, chaosLogs(res))
 			}
 			verdict, _ := state.Instance.RuntimeProperties["chaos_verdict"].(string)
-			if res.Outcome != standin.Success || verdict != string(chaos.VerdictPass) {
+			if res.Outcome != scriptrunner.Success || verdict != string(chaos.VerdictPass) {
 				t.Errorf("outcome %s, verdict %q: %s\n%s", res.Outcome, verdict, res.Message, chaosLogs(res))
 			}
 			for _, want := range []string{"all targets recovered", ": deleted"} {

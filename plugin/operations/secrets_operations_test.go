@@ -18,9 +18,9 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
-	"github.com/cloudify-chaos/chaosops/plugin/cmd/reliability/trial"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/cmd/reliability/trial"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/tfbin"
 	"github.com/cloudify-chaos/chaosops/plugin/operations"
@@ -168,7 +168,7 @@ func byDesign(path string) bool {
 // leaksIn lists where a needle shows up: the event log, captured output,
 // every ctx call (properties, return value, abort message), the final
 // runtime properties, and every file under root.
-func (c canaries) leaksIn(t *testing.T, res *standin.Result, state *standin.State, root string) []string {
+func (c canaries) leaksIn(t *testing.T, res *scriptrunner.Result, state *scriptrunner.State, root string) []string {
 	t.Helper()
 	places := map[string]string{"event log": chaosLogs(res), "stdout": res.Stdout, "stderr": res.Stderr, "ctx calls": toJSON(res.Calls)}
 	if state != nil {
@@ -257,7 +257,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 				}
 				res, state := opRun{Op: h.Name, Deployment: "dep-secrets", Inputs: inputs, Root: root, Resources: blueprintDir(),
 					Env: []string{"CHAOSOPS_SECRET_TOKEN=" + c.token}}.run(t, t.Context())
-				if works && working[h.Name] && res.Outcome != standin.Success {
+				if works && working[h.Name] && res.Outcome != scriptrunner.Success {
 					t.Errorf("the working run failed: %s %s\n%s", res.Outcome, res.Message, chaosLogs(res))
 				}
 				leaks := c.leaksIn(t, res, state, root)
@@ -337,7 +337,7 @@ node_templates:
 			t.Fatalf("chaosops %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	res := &standin.Result{Stdout: all.String()}
+	res := &scriptrunner.Result{Stdout: all.String()}
 	leaks := c.leaksIn(t, res, nil, root)
 	for _, l := range leaks {
 		t.Errorf("secret leaked: %s", l)

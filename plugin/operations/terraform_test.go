@@ -14,7 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cloudify-chaos/chaosops/plugin/blueprint"
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
 	"github.com/cloudify-chaos/chaosops/plugin/launcher"
 	"github.com/cloudify-chaos/chaosops/plugin/operations"
@@ -36,32 +36,32 @@ func blueprintDir() string {
 
 // runOp runs one operation of node "infra" in deployment "dep1" through the
 // ctx proxy stand-in, with the given runtime properties to start from.
-func runOp(t *testing.T, op string, inputs map[string]any, props map[string]any) (*standin.Result, *standin.State) {
+func runOp(t *testing.T, op string, inputs map[string]any, props map[string]any) (*scriptrunner.Result, *scriptrunner.State) {
 	t.Helper()
 	return runOpCtx(t, t.Context(), op, inputs, props, nil)
 }
 
 // runOpCtx is runOp with a context whose cancel SIGTERMs the operation,
 // and a callback for each event-log line.
-func runOpCtx(t *testing.T, ctx context.Context, op string, inputs map[string]any, props map[string]any, onLine func(standin.LogLine)) (*standin.Result, *standin.State) {
+func runOpCtx(t *testing.T, ctx context.Context, op string, inputs map[string]any, props map[string]any, onLine func(scriptrunner.LogLine)) (*scriptrunner.Result, *scriptrunner.State) {
 	t.Helper()
-	state := &standin.State{
-		Operation:    standin.Operation{Name: "cloudify.interfaces.lifecycle." + op, MaxRetries: 0},
-		Node:         standin.Node{ID: "infra", Type: "cloudify.nodes.Root"},
-		Instance:     standin.Instance{ID: "infra_a1b2c3", RuntimeProperties: props},
+	state := &scriptrunner.State{
+		Operation:    scriptrunner.Operation{Name: "cloudify.interfaces.lifecycle." + op, MaxRetries: 0},
+		Node:         scriptrunner.Node{ID: "infra", Type: "cloudify.nodes.Root"},
+		Instance:     scriptrunner.Instance{ID: "infra_a1b2c3", RuntimeProperties: props},
 		DeploymentID: "dep1", BlueprintID: "bp1", ExecutionID: "exec-1", WorkflowID: "install", TenantName: "default_tenant",
 	}
-	p, err := standin.NewProxy(state)
+	p, err := scriptrunner.NewProxy(state)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.ResourceDir = blueprintDir()
-	res, err := p.Run(ctx, standin.Spec{
+	res, err := p.Run(ctx, scriptrunner.Spec{
 		Executable: chaosbin.Path(t),
 		Inputs:     inputs,
 		Env:        append(os.Environ(), "CHAOSOPS_WATCHDOG_INTERVAL=500ms"),
 		Dir:        t.TempDir(),
-		Cancel:     standin.Signal,
+		Cancel:     scriptrunner.Signal,
 		Grace:      30 * time.Second,
 		OnLine:     onLine,
 	})
@@ -76,7 +76,7 @@ func runOpCtx(t *testing.T, ctx context.Context, op string, inputs map[string]an
 
 // leaks lists the places a secret shows up: log lines, proxy calls,
 // runtime properties, the return value and captured output.
-func leaks(res *standin.Result, state *standin.State, secrets ...string) []string {
+func leaks(res *scriptrunner.Result, state *scriptrunner.State, secrets ...string) []string {
 	calls, _ := json.Marshal(res.Calls)
 	props, _ := json.Marshal(state.Instance.RuntimeProperties)
 	ret, _ := json.Marshal(res.Returned)
@@ -117,7 +117,7 @@ func TestTerraformOperations(t *testing.T) {
 
 	t.Run("apply stores the state summary and outputs, and sensitive outputs only as 0600 files", func(t *testing.T) {
 		res, state := runOp(t, "start", with("terraform.apply"), nil)
-		if res.Outcome != standin.Success {
+		if res.Outcome != scriptrunner.Success {
 			t.Fatalf("outcome %s: %s", res.Outcome, res.Message)
 		}
 		tf, _ := state.Instance.RuntimeProperties["terraform"].(map[string]any)
@@ -170,7 +170,7 @@ func TestTerraformOperations(t *testing.T) {
 
 	t.Run("a new process finds the state: re-apply changes nothing and output reads it back", func(t *testing.T) {
 		res, state := runOp(t, "start", with("terraform.apply"), props)
-		if res.Outcome != standin.Success {
+		if res.Outcome != scriptrunner.Success {
 			t.Fatalf("outcome %s: %s", res.Outcome, res.Message)
 		}
 		tf := state.Instance.RuntimeProperties["terraform"].(map[string]any)
@@ -178,7 +178,7 @@ func TestTerraformOperations(t *testing.T) {
 			t.Errorf("re-apply changed %v", got)
 		}
 		res, state = runOp(t, "configure", map[string]any{"chaosops_operation": "terraform.output", "workdir": workdir, "terraform_binary": inputs["terraform_binary"]}, props)
-		if res.Outcome != standin.Success {
+		if res.Outcome != scriptrunner.Success {
 			t.Fatalf("outcome %s: %s", res.Outcome, res.Message)
 		}
 		tf = state.Instance.RuntimeProperties["terraform"].(map[string]any)
@@ -192,7 +192,7 @@ func TestTerraformOperations(t *testing.T) {
 
 	t.Run("destroy empties the state and removes the working directory", func(t *testing.T) {
 		res, state := runOp(t, "delete", with("terraform.destroy"), props)
-		if res.Outcome != standin.Success {
+		if res.Outcome != scriptrunner.Success {
 			t.Fatalf("outcome %s: %s", res.Outcome, res.Message)
 		}
 		tf := state.Instance.RuntimeProperties["terraform"].(map[string]any)
@@ -246,7 +246,7 @@ func TestTerraformOperationErrors(t *testing.T) {
 				in[k] = v
 			}
 			res, _ := runOp(t, "create", in, nil)
-			if res.Outcome != standin.Abort || !strings.Contains(res.Message, tc.message) {
+			if res.Outcome != scriptrunner.Abort || !strings.Contains(res.Message, tc.message) {
 				t.Errorf("outcome %s %q; want abort with %q", res.Outcome, res.Message, tc.message)
 			}
 		})
@@ -262,7 +262,7 @@ func TestTerraformApplyCancel(t *testing.T) {
 		"chaosops_operation": "terraform.apply", "module": "slow", "module_files": []any{"main.tf"},
 		"variables": map[string]any{"seconds": int64(30)}, "terraform_binary": tfbin.Path(t), "workdir": workdir,
 	}
-	res, state := runOpCtx(t, ctx, "start", in, nil, func(l standin.LogLine) {
+	res, state := runOpCtx(t, ctx, "start", in, nil, func(l scriptrunner.LogLine) {
 		if strings.Contains(l.Message, "(local-exec): started") && cancelled.IsZero() {
 			cancelled = time.Now()
 			cancel() // SIGTERM to the chaosops process
@@ -274,7 +274,7 @@ func TestTerraformApplyCancel(t *testing.T) {
 	t.Logf("SIGTERM to exit: %s", time.Since(cancelled).Round(time.Millisecond))
 
 	t.Run("SIGTERM reaches terraform as an interrupt and the operation ends as cancelled, not retried", func(t *testing.T) {
-		if res.Outcome != standin.Cancelled || res.ExitCode != 143 {
+		if res.Outcome != scriptrunner.Cancelled || res.ExitCode != 143 {
 			t.Errorf("outcome %s, exit %d; want cancelled, 143", res.Outcome, res.ExitCode)
 		}
 		if time.Since(cancelled) > 10*time.Second {

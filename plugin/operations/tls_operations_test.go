@@ -15,8 +15,8 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
-	"github.com/cloudify-chaos/chaosops/plugin/cmd/reliability/trial"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/cmd/reliability/trial"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
@@ -60,21 +60,21 @@ func TestTLSIsVerifiedByDefault(t *testing.T) {
 	cases := []struct {
 		name    string
 		inputs  map[string]any
-		outcome standin.Outcome
+		outcome scriptrunner.Outcome
 		want    []string // in the abort message, or in the log when it succeeds
 	}{
 		{"a kubeconfig whose CA did not sign the server's certificate fails clearly",
-			map[string]any{"kubeconfig": withCA}, standin.Abort, []string{"certificate is not trusted", "certificate-authority-data", cfg.Host}},
+			map[string]any{"kubeconfig": withCA}, scriptrunner.Abort, []string{"certificate is not trusted", "certificate-authority-data", cfg.Host}},
 		{"host and token with the wrong ssl_ca_cert fail clearly",
-			map[string]any{"host": cfg.Host, "token": token, "ssl_ca_cert": wrongCA}, standin.Abort, []string{"certificate is not trusted", "ssl_ca_cert"}},
+			map[string]any{"host": cfg.Host, "token": token, "ssl_ca_cert": wrongCA}, scriptrunner.Abort, []string{"certificate is not trusted", "ssl_ca_cert"}},
 		{"host and token without ssl_ca_cert are checked against the system roots and fail",
-			map[string]any{"host": cfg.Host, "token": token}, standin.Abort, []string{"certificate is not trusted", "ssl_ca_cert"}},
+			map[string]any{"host": cfg.Host, "token": token}, scriptrunner.Abort, []string{"certificate is not trusted", "ssl_ca_cert"}},
 		{"a kubeconfig asking to skip verification is refused without the explicit input",
-			map[string]any{"kubeconfig": skipping}, standin.Abort, []string{"insecure-skip-tls-verify", "insecure_skip_tls_verify: true"}},
+			map[string]any{"kubeconfig": skipping}, scriptrunner.Abort, []string{"insecure-skip-tls-verify", "insecure_skip_tls_verify: true"}},
 		{"insecure_skip_tls_verify set explicitly connects, with a warning",
-			map[string]any{"kubeconfig": withCA, "insecure_skip_tls_verify": true}, standin.Success, []string{"warning TLS verification of the API server", "turned off"}},
+			map[string]any{"kubeconfig": withCA, "insecure_skip_tls_verify": true}, scriptrunner.Success, []string{"warning TLS verification of the API server", "turned off"}},
 		{"the right CA connects",
-			map[string]any{"kubeconfig": admin}, standin.Success, nil},
+			map[string]any{"kubeconfig": admin}, scriptrunner.Success, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,7 +84,7 @@ func TestTLSIsVerifiedByDefault(t *testing.T) {
 				t.Fatalf("outcome %s (%s), want %s\n%s", res.Outcome, res.Message, tc.outcome, chaosLogs(res))
 			}
 			text := res.Message
-			if res.Outcome == standin.Success {
+			if res.Outcome == scriptrunner.Success {
 				text = chaosLogs(res)
 			}
 			for _, w := range tc.want {

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
 )
 
 // waitForProp polls the stand-in's state until the operation has recorded
 // its intent; it reads the state under no lock, so only after an update.
-func cancelWhenHolding(t *testing.T, state *standin.State) context.Context {
+func cancelWhenHolding(t *testing.T, state *scriptrunner.State) context.Context {
 	ctx, cancel := context.WithCancel(t.Context())
 	go func() {
 		deadline := time.After(20 * time.Second)
@@ -37,12 +37,12 @@ func cancelWhenHolding(t *testing.T, state *standin.State) context.Context {
 func TestCancellation(t *testing.T) {
 	cases := []struct {
 		name        string
-		mode        standin.CancelMode
+		mode        scriptrunner.CancelMode
 		markerCause string
 		wantAbort   bool // the outcome is reported when the proxy still answers
 	}{
-		{"SIGTERM mid-operation runs the cleanup and reports cancelled, never a retry", standin.Signal, "operation cancelled: received terminated", true},
-		{"an orphaned operation notices its proxy is gone and cleans up", standin.Orphan, "ctx proxy is gone", false},
+		{"SIGTERM mid-operation runs the cleanup and reports cancelled, never a retry", scriptrunner.Signal, "operation cancelled: received terminated", true},
+		{"an orphaned operation notices its proxy is gone and cleans up", scriptrunner.Orphan, "ctx proxy is gone", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -50,7 +50,7 @@ func TestCancellation(t *testing.T) {
 			state := newState("chaosops.selftest")
 			start := time.Now()
 			res := run(t, cancelWhenHolding(t, state), state, map[string]any{"hold": "5m", "cleanup_marker": marker}, tc.mode)
-			if res.Outcome != standin.Cancelled {
+			if res.Outcome != scriptrunner.Cancelled {
 				t.Fatalf("outcome %s, want cancelled\n%s", res.Outcome, logText(res))
 			}
 			if elapsed := time.Since(start); elapsed > time.Minute {
@@ -98,7 +98,7 @@ func TestSecretsNeverLeave(t *testing.T) {
 		"kubeconfig": kubeconfig,
 		"echo":       map[string]any{"leak": token, "nested": []any{"Bearer " + token, "kc-SECRET-5d1b7e9f3a2c6b80"}},
 		"outcome":    "fail",
-	}, standin.Orphan)
+	}, scriptrunner.Orphan)
 	var seen strings.Builder
 	seen.WriteString(logText(res) + res.Message + res.Stderr + res.Stdout)
 	for _, c := range res.Calls {

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify"
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify/standin"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
 	"github.com/cloudify-chaos/chaosops/plugin/runtime"
 )
 
@@ -57,7 +57,7 @@ func TestCancelGrace(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			state := newState("test.cleanup")
-			p, err := standin.NewProxy(state)
+			p, err := scriptrunner.NewProxy(state)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -25,9 +25,9 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
-	"github.com/cloudify-chaos/chaosops/plugin/chaos/faultproxy"
-	"github.com/cloudify-chaos/chaosops/plugin/internal/daemonstandin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/promenv"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/standin/chaosdaemon"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/standin/tproxy"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 	"github.com/cloudify-chaos/chaosops/plugin/report"
 )
@@ -81,7 +81,7 @@ func New(t testing.TB, opts Options) *Rig {
 	app := httptest.NewServer(mux)
 	t.Cleanup(app.Close)
 
-	fp, err := faultproxy.New(faultproxy.Options{Listen: "127.0.0.1:0", Admin: "127.0.0.1:0", Upstream: app.URL, Port: 8080, Log: slog.New(slog.DiscardHandler)})
+	fp, err := tproxy.New(tproxy.Options{Listen: "127.0.0.1:0", Admin: "127.0.0.1:0", Upstream: app.URL, Port: 8080, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func New(t testing.TB, opts Options) *Rig {
 		t.Fatalf("demo pod: %v (%d pods)", err, len(list.Items))
 	}
 	patch(t, dyn, pods, ns, list.Items[0].GetName(),
-		fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, daemonstandin.FaultProxyAnnotation, fp.AdminURL()))
+		fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, chaosdaemon.FaultProxyAnnotation, fp.AdminURL()))
 
 	r := &Rig{Config: cfg, Dynamic: dyn, Namespace: ns, ProxyURL: "http://" + fp.Addr()}
 	if opts.Prometheus {
