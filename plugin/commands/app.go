@@ -13,8 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/operations"
-	"github.com/cloudify-chaos/chaosops/plugin/runtime"
 	"github.com/cloudify-chaos/chaosops/plugin/version"
 )
 
@@ -23,7 +23,7 @@ const (
 	ExitOK        = 0
 	ExitError     = 1 // the command failed
 	ExitUsage     = 2 // bad flags or arguments
-	ExitCancelled = runtime.ExitCancelled
+	ExitCancelled = operation.ExitCancelled
 )
 
 // Main runs chaosops with args (os.Args) and returns the exit code. Started
@@ -37,7 +37,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return ctxMain(ctx, args[2:], stdout, stderr)
 	}
 	if len(args) <= 1 && os.Getenv(cloudify.SocketEnv) != "" {
-		return runtime.Execute(ctx, operations.Registry(), runtime.Options{
+		return operation.Execute(ctx, operations.Registry(), operation.Options{
 			SocketURL: os.Getenv(cloudify.SocketEnv),
 			Stderr:    stderr,
 		})
@@ -110,7 +110,7 @@ func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
-	case ctx.Err() != nil || errors.Is(err, runtime.ErrCancelled):
+	case ctx.Err() != nil || errors.Is(err, operation.ErrCancelled):
 		return ExitCancelled
 	case errors.As(err, &ue):
 		return ExitUsage

@@ -7,9 +7,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cloudify-chaos/chaosops/plugin/blueprint"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/launcher"
 	"github.com/cloudify-chaos/chaosops/plugin/operations"
-	"github.com/cloudify-chaos/chaosops/plugin/runtime"
 )
 
 func blueprintCommand() *cli.Command {
@@ -90,16 +90,16 @@ func blueprintCommand() *cli.Command {
 
 // lintCatalog describes this executable for blueprint lint: every
 // registered operation with the inputs it reads, plus the two every
-// operation reads (runtime.Execute), and which inputs name archive paths.
+// operation reads (operation.Execute), and which inputs name archive paths.
 func lintCatalog() blueprint.Catalog {
 	cat := blueprint.Catalog{
 		Implementations: launcher.BundledFiles,
-		OperationInput:  runtime.OperationInput,
+		OperationInput:  operation.OperationInput,
 		Operations:      map[string]blueprint.OperationSpec{},
 	}
 	for _, h := range operations.Registry().Handlers() {
 		spec := blueprint.OperationSpec{
-			Inputs:    []string{runtime.OperationInput, "chaosops_timeout"},
+			Inputs:    []string{operation.OperationInput, "chaosops_timeout"},
 			Defaults:  map[string]string{},
 			Resources: map[string]blueprint.Resource{},
 		}

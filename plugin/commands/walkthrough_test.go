@@ -12,8 +12,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/cloudify-chaos/chaosops/plugin/blueprint"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/operations"
-	"github.com/cloudify-chaos/chaosops/plugin/runtime"
 )
 
 // TestWalkthroughMatchesTheBundle reads the commands of README.md's
@@ -337,7 +337,7 @@ func checkGrafanaService(t *testing.T, c, ns string) {
 	}
 }
 
-func hasInput(ins []runtime.Input, name string) bool {
+func hasInput(ins []operation.Input, name string) bool {
 	for _, in := range ins {
 		if in.Name == name {
 			return true

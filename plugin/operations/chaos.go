@@ -13,13 +13,13 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/experiment"
 	"github.com/cloudify-chaos/chaosops/plugin/probe"
-	"github.com/cloudify-chaos/chaosops/plugin/runtime"
 )
 
 // chaosRunInputs are the safety and timing inputs of every run.
-var chaosRunInputs = []runtime.Input{
+var chaosRunInputs = []operation.Input{
 	{Name: "duration", Default: "2m", Description: "how long the fault lasts (spec.duration; the cluster ends it even if chaosops dies)"},
 	{Name: "injection_timeout", Default: "2m", Description: "how long to wait for every target to be injected (a permanent failure, such as no chaos-daemon on the node, ends the wait at once)"},
 	{Name: "recovery_timeout", Default: "2m", Description: "after the duration, how long to wait for the controller to stop the fault, then how long to wait for recovery"},
@@ -37,7 +37,7 @@ var chaosRunInputs = []runtime.Input{
 }
 
 // probeInputs configure the steady-state probes and the report of a run.
-var probeInputs = []runtime.Input{
+var probeInputs = []operation.Input{
 	{Name: "probe_url", Description: "URL the built-in load generator calls (HTTP probe); usually the faulted path of the app"},
 	{Name: "probe_method", Default: "GET", Description: "HTTP method of the probe's requests"},
 	{Name: "probe_rps", Default: "5", Description: "requests per second of the load generator (at most 200)"},
@@ -62,11 +62,11 @@ var probeInputs = []runtime.Input{
 }
 
 // Chaos returns the chaos_actions.* handlers.
-func Chaos() []runtime.Handler {
-	withConn := func(in ...runtime.Input) []runtime.Input {
-		return append(append([]runtime.Input{}, connInputs...), in...)
+func Chaos() []operation.Handler {
+	withConn := func(in ...operation.Input) []operation.Input {
+		return append(append([]operation.Input{}, connInputs...), in...)
 	}
-	httpInputs := withConn(append([]runtime.Input{
+	httpInputs := withConn(append([]operation.Input{
 		{Name: "manifest", Description: "YAML of a chaos object to run instead of the built-in HTTPChaos template"},
 		{Name: "namespace", Default: "default", Description: "namespace of the target pods and of the chaos object"},
 		{Name: "selector", Default: "app=python-prometheus", Description: "labels of the target pods: app=demo,tier=web or a dict"},
@@ -85,16 +85,16 @@ func Chaos() []runtime.Handler {
 	preflightInputs := httpInputs
 	httpInputs = append(httpInputs[:len(httpInputs):len(httpInputs)], probeInputs...)
 	sel := withConn(
-		runtime.Input{Name: "namespace", Description: "namespace to search (default: every namespace)"},
-		runtime.Input{Name: "run_id", Description: "one run only"},
+		operation.Input{Name: "namespace", Description: "namespace to search (default: every namespace)"},
+		operation.Input{Name: "run_id", Description: "one run only"},
 	)
 	reapInputs := append(sel[:len(sel):len(sel)],
-		runtime.Input{Name: "delete_timeout", Default: "1m", Description: "how long to wait for each deleted object to be gone; then it is stuck (cleanup incomplete), or with force_cleanup forced off"},
-		runtime.Input{Name: "force_cleanup", Default: "false", Description: "remove stuck finalizers and the runs' entries in Pod*Chaos objects (recovery then unverified)"},
+		operation.Input{Name: "delete_timeout", Default: "1m", Description: "how long to wait for each deleted object to be gone; then it is stuck (cleanup incomplete), or with force_cleanup forced off"},
+		operation.Input{Name: "force_cleanup", Default: "false", Description: "remove stuck finalizers and the runs' entries in Pod*Chaos objects (recovery then unverified)"},
 	)
-	return []runtime.Handler{
+	return []operation.Handler{
 		{Name: "chaos_actions.run_http_chaos", Summary: "Run one HTTPChaos safely: guardrails, preflight, create, wait for injection, hold, wait for recovery, delete; report a verdict.", Inputs: httpInputs, Timeout: time.Hour, CancelGrace: chaosCancelGrace, Run: runHTTPChaos},
-		{Name: "chaos_actions.run", Summary: "Run any Chaos Mesh experiment (manifest input) with the same lifecycle and guardrails.", Inputs: withConn(append([]runtime.Input{
+		{Name: "chaos_actions.run", Summary: "Run any Chaos Mesh experiment (manifest input) with the same lifecycle and guardrails.", Inputs: withConn(append([]operation.Input{
 			{Name: "manifest", Description: "YAML of the chaos object (PodChaos, NetworkChaos, StressChaos, IOChaos, DNSChaos, TimeChaos, JVMChaos, KernelChaos, HTTPChaos)"},
 			{Name: "namespace", Default: "default", Description: "namespace of the chaos object when the manifest has none"},
 		}, append(chaosRunInputs, probeInputs...)...)...), Timeout: time.Hour, CancelGrace: chaosCancelGrace, Run: runChaosManifest},
@@ -105,16 +105,16 @@ func Chaos() []runtime.Handler {
 		{Name: "chaos_actions.halt_all", Summary: "Delete every chaos object chaosops created in the cluster, of any deployment.", Inputs: reapInputs, Run: reapChaos(true)},
 		{Name: "chaos_actions.preflight", Summary: "Check that an HTTPChaos run could start (CRDs, namespace, targets, controller, opt-in, guardrails) without creating anything.", Inputs: preflightInputs, Run: preflightChaos},
 		{Name: "chaos_actions.dashboard_token", Summary: "Mint a short-lived Chaos Dashboard token (TokenRequest) for a least-privilege viewer or manager ServiceAccount.", Inputs: withConn(
-			runtime.Input{Name: "namespace", Default: "default", Description: "the app namespace the token may act in"},
-			runtime.Input{Name: "role", Default: "viewer", Description: "viewer or manager"},
-			runtime.Input{Name: "ttl", Default: "1h", Description: "token lifetime (at least 10m)"},
+			operation.Input{Name: "namespace", Default: "default", Description: "the app namespace the token may act in"},
+			operation.Input{Name: "role", Default: "viewer", Description: "viewer or manager"},
+			operation.Input{Name: "ttl", Default: "1h", Description: "token lifetime (at least 10m)"},
 		), Run: dashboardToken},
 	}
 }
 
 // owner labels a run with the Cloudify ids; the run id is derived from
 // the execution and instance, so a retried operation adopts its object.
-func owner(ctx context.Context, op *runtime.Op) (chaos.Owner, error) {
+func owner(ctx context.Context, op *operation.Op) (chaos.Owner, error) {
 	var o chaos.Owner
 	var err error
 	if o.Deployment, err = op.Ctx.DeploymentID(ctx); err != nil {
@@ -134,7 +134,7 @@ func owner(ctx context.Context, op *runtime.Op) (chaos.Owner, error) {
 	return o, nil
 }
 
-func stringList(op *runtime.Op, name string) ([]string, error) {
+func stringList(op *operation.Op, name string) ([]string, error) {
 	l, err := op.Inputs.List(name)
 	out := make([]string, 0, len(l))
 	for _, v := range l {
@@ -143,7 +143,7 @@ func stringList(op *runtime.Op, name string) ([]string, error) {
 	return out, err
 }
 
-func runOptions(ctx context.Context, op *runtime.Op, obj *api.Object) (chaos.RunOptions, error) {
+func runOptions(ctx context.Context, op *operation.Op, obj *api.Object) (chaos.RunOptions, error) {
 	in := op.Inputs
 	o := chaos.RunOptions{Object: obj, Namespace: in.String("namespace", "default"), ChaosNamespace: in.String("chaos_namespace", "")}
 	var errs []error
@@ -215,7 +215,7 @@ func chaosCancelGrace(in cloudify.Inputs) time.Duration {
 	return chaos.CleanupBudget(d, force) + cancelReportMargin
 }
 
-func httpObject(op *runtime.Op) (*api.Object, error) {
+func httpObject(op *operation.Op) (*api.Object, error) {
 	if m := op.Inputs.String("manifest", ""); m != "" {
 		return decodeManifest(m)
 	}
@@ -271,7 +271,7 @@ func decodeManifest(m string) (*api.Object, error) {
 	return obj, nil
 }
 
-func runHTTPChaos(ctx context.Context, op *runtime.Op) error {
+func runHTTPChaos(ctx context.Context, op *operation.Op) error {
 	obj, err := httpObject(op)
 	if err != nil {
 		return err
@@ -279,7 +279,7 @@ func runHTTPChaos(ctx context.Context, op *runtime.Op) error {
 	return runChaos(ctx, op, obj)
 }
 
-func runChaosManifest(ctx context.Context, op *runtime.Op) error {
+func runChaosManifest(ctx context.Context, op *operation.Op) error {
 	m := op.Inputs.String("manifest", "")
 	if m == "" {
 		return fmt.Errorf("input manifest: not set; give the YAML of a chaos object")
@@ -293,7 +293,7 @@ func runChaosManifest(ctx context.Context, op *runtime.Op) error {
 
 // runChaos is the shared adapter: inputs → RunOptions and probes →
 // experiment.Run → runtime properties, report, verdict and outcome.
-func runChaos(ctx context.Context, op *runtime.Op, obj *api.Object) error {
+func runChaos(ctx context.Context, op *operation.Op, obj *api.Object) error {
 	o, err := runOptions(ctx, op, obj)
 	if err != nil {
 		return err
@@ -332,7 +332,7 @@ func runChaos(ctx context.Context, op *runtime.Op, obj *api.Object) error {
 		// The runtime reports cancellation, never a retry: exit 143, or 8
 		// when the object is still there.
 		if chaos.IsCleanupIncomplete(runErr) {
-			return runtime.CleanupIncomplete(runErr)
+			return operation.CleanupIncomplete(runErr)
 		}
 		return runErr
 	}
@@ -350,7 +350,7 @@ func runChaos(ctx context.Context, op *runtime.Op, obj *api.Object) error {
 }
 
 // experimentOptions reads the probe, report and Grafana inputs.
-func experimentOptions(ctx context.Context, op *runtime.Op, o chaos.RunOptions) (experiment.Options, error) {
+func experimentOptions(ctx context.Context, op *operation.Op, o chaos.RunOptions) (experiment.Options, error) {
 	in := op.Inputs
 	x := experiment.Options{Run: o, Log: op.Log, DashboardUID: in.String("grafana_dashboard_uid", "")}
 	x.Grafana.URL, x.Grafana.Token, x.Grafana.CAFile = in.String("grafana_url", ""), in.String("grafana_token", ""), in.String("grafana_ca_cert", "")
@@ -392,7 +392,7 @@ func experimentOptions(ctx context.Context, op *runtime.Op, o chaos.RunOptions) 
 }
 
 // floatInput reads a number input.
-func floatInput(op *runtime.Op, name string, def float64) (float64, error) {
+func floatInput(op *operation.Op, name string, def float64) (float64, error) {
 	v := op.Inputs.String(name, "")
 	if v == "" {
 		return def, nil
@@ -456,7 +456,7 @@ func cleanupProps(cl *chaos.Cleanup) any {
 
 // logCleanup puts a forced or incomplete cleanup in the event log: what
 // was removed by hand, what a person must check.
-func logCleanup(op *runtime.Op, ref string, cl *chaos.Cleanup) {
+func logCleanup(op *operation.Op, ref string, cl *chaos.Cleanup) {
 	if cl == nil || cl.Outcome == chaos.CleanupComplete {
 		return
 	}
@@ -468,7 +468,7 @@ func logCleanup(op *runtime.Op, ref string, cl *chaos.Cleanup) {
 	}
 }
 
-func selection(ctx context.Context, op *runtime.Op, all bool) (chaos.Selection, error) {
+func selection(ctx context.Context, op *operation.Op, all bool) (chaos.Selection, error) {
 	s := chaos.Selection{Namespace: op.Inputs.String("namespace", ""), RunID: op.Inputs.String("run_id", "")}
 	if !all {
 		dep, err := op.Ctx.DeploymentID(ctx)
@@ -497,7 +497,7 @@ func statusProps(objs []chaos.ObjectStatus) []any {
 }
 
 // selectedRunner reads the selection inputs and connects.
-func selectedRunner(ctx context.Context, op *runtime.Op, all bool) (*chaos.Runner, chaos.Selection, error) {
+func selectedRunner(ctx context.Context, op *operation.Op, all bool) (*chaos.Runner, chaos.Selection, error) {
 	s, err := selection(ctx, op, all)
 	if err != nil {
 		return nil, s, err
@@ -509,8 +509,8 @@ func selectedRunner(ctx context.Context, op *runtime.Op, all bool) (*chaos.Runne
 	return chaos.NewRunner(c, op.Log), s, nil
 }
 
-func pauseChaos(paused bool) func(context.Context, *runtime.Op) error {
-	return func(ctx context.Context, op *runtime.Op) error {
+func pauseChaos(paused bool) func(context.Context, *operation.Op) error {
+	return func(ctx context.Context, op *operation.Op) error {
 		r, s, err := selectedRunner(ctx, op, false)
 		if err != nil {
 			return err
@@ -521,7 +521,7 @@ func pauseChaos(paused bool) func(context.Context, *runtime.Op) error {
 	}
 }
 
-func chaosStatus(ctx context.Context, op *runtime.Op) error {
+func chaosStatus(ctx context.Context, op *operation.Op) error {
 	r, s, err := selectedRunner(ctx, op, false)
 	if err != nil {
 		return err
@@ -546,8 +546,8 @@ func chaosStatus(ctx context.Context, op *runtime.Op) error {
 	return nil
 }
 
-func reapChaos(all bool) func(context.Context, *runtime.Op) error {
-	return func(ctx context.Context, op *runtime.Op) error {
+func reapChaos(all bool) func(context.Context, *operation.Op) error {
+	return func(ctx context.Context, op *operation.Op) error {
 		force, err := op.Inputs.Bool("force_cleanup", false)
 		if err != nil {
 			return err
@@ -576,7 +576,7 @@ func reapChaos(all bool) func(context.Context, *runtime.Op) error {
 	}
 }
 
-func preflightChaos(ctx context.Context, op *runtime.Op) error {
+func preflightChaos(ctx context.Context, op *operation.Op) error {
 	obj, err := httpObject(op)
 	if err != nil {
 		return err
@@ -619,7 +619,7 @@ func anyList(s []string) []any {
 	return out
 }
 
-func dashboardToken(ctx context.Context, op *runtime.Op) error {
+func dashboardToken(ctx context.Context, op *operation.Op) error {
 	ttl, err := op.Inputs.Duration("ttl", time.Hour)
 	if err != nil {
 		return err

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/kube"
-	"github.com/cloudify-chaos/chaosops/plugin/runtime"
 )
 
 // connInputs are the cluster-connection inputs every Kubernetes-facing
 // operation accepts. The seed's workflow passes host and token.
-var connInputs = []runtime.Input{
+var connInputs = []operation.Input{
 	{Name: "kubeconfig", Description: "kubeconfig content or path (e.g. {get_secret: kubeconfig})", Sensitive: true},
 	{Name: "host", Description: "API server URL, with token (the seed's RunHTTPChaos parameters)"},
 	{Name: "token", Description: "bearer token for host", Sensitive: true},
@@ -22,7 +22,7 @@ var connInputs = []runtime.Input{
 
 // connect reads the connection inputs and connects. Secrets are registered
 // with the redactor first, so no error can show them.
-func connect(ctx context.Context, op *runtime.Op) (*kube.Client, error) {
+func connect(ctx context.Context, op *operation.Op) (*kube.Client, error) {
 	var o kube.ConnOptions
 	o.Log = op.Log
 	o.Kubeconfig = op.Inputs.String("kubeconfig", "")

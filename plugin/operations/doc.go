@@ -4,11 +4,11 @@
 // No business logic lives here.
 package operations
 
-import "github.com/cloudify-chaos/chaosops/plugin/runtime"
+import "github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 
 // Registry returns the table of every operation chaosops serves.
-func Registry() *runtime.Registry {
-	hs := []runtime.Handler{
+func Registry() *operation.Registry {
+	hs := []operation.Handler{
 		Info(),
 		SelfTest(),
 		TerraformInit(),
@@ -22,5 +22,5 @@ func Registry() *runtime.Registry {
 	hs = append(hs, Chaos()...)
 	hs = append(hs, Helm()...)
 	hs = append(hs, Grafana()...)
-	return runtime.NewRegistry(hs...)
+	return operation.NewRegistry(hs...)
 }

@@ -7,17 +7,17 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/grafana"
 	"github.com/cloudify-chaos/chaosops/plugin/kube"
 	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
-	"github.com/cloudify-chaos/chaosops/plugin/runtime"
 )
 
 // propDashboards is the runtime property recording what
 // grafana.install_dashboards put in place (grafana.Installation).
 const propDashboards = "grafana_dashboards"
 
-var grafanaTargetInputs = []runtime.Input{
+var grafanaTargetInputs = []operation.Input{
 	{Name: "grafana_namespace", Default: grafana.DefaultNamespace, Description: "namespace of Grafana's Deployment; the dashboard ConfigMaps are applied there (a pod mounts only ConfigMaps of its own namespace)"},
 	{Name: "grafana_deployment", Default: grafana.DefaultDeployment, Description: "Grafana's Deployment (kube-prometheus: grafana)"},
 	{Name: "grafana_container", Default: grafana.DefaultContainer, Description: "the Grafana container of that Deployment, which gets the mounts"},
@@ -25,21 +25,21 @@ var grafanaTargetInputs = []runtime.Input{
 }
 
 // Grafana returns the grafana.* handlers.
-func Grafana() []runtime.Handler {
-	in := append(append([]runtime.Input{}, connInputs...),
-		runtime.Input{Name: "manifest", Description: "inline YAML of dashboard ConfigMaps (each dashboard a <name>.json data key); default: node property manifest"},
-		runtime.Input{Name: "files", Description: "list of files inside the blueprint holding dashboard ConfigMaps (fetched with download-resource), e.g. [manifests/grafana/chaosops-dashboard-configmap.yaml]; default: node property files"},
+func Grafana() []operation.Handler {
+	in := append(append([]operation.Input{}, connInputs...),
+		operation.Input{Name: "manifest", Description: "inline YAML of dashboard ConfigMaps (each dashboard a <name>.json data key); default: node property manifest"},
+		operation.Input{Name: "files", Description: "list of files inside the blueprint holding dashboard ConfigMaps (fetched with download-resource), e.g. [manifests/grafana/chaosops-dashboard-configmap.yaml]; default: node property files"},
 	)
 	in = append(in, grafanaTargetInputs...)
-	return []runtime.Handler{
+	return []operation.Handler{
 		{
 			Name: "grafana.install_dashboards",
 			Summary: "Make a Grafana without dashboard sidecar (kube-prometheus') load dashboards from ConfigMaps: check the ConfigMaps, Grafana's container and that a file provider reads dashboards_folder; " +
 				"record intent in runtime property grafana_dashboards; apply the ConfigMaps into grafana_namespace; add a configMap volume and a read-only mount at <dashboards_folder>/<name> per ConfigMap to Grafana's Deployment " +
 				"(server-side apply of only those fields under a field manager of this deployment's own, so re-applying the stack keeps them); unmount, then delete, ConfigMaps a previous install had that left the input; wait for the rollout.",
 			Inputs: append(in,
-				runtime.Input{Name: "wait", Default: "true", Description: "wait until Grafana's Deployment has rolled out with the mounts, so the dashboards show when the operation ends"},
-				runtime.Input{Name: "timeout", Default: "5m", Description: "bound for each wait"},
+				operation.Input{Name: "wait", Default: "true", Description: "wait until Grafana's Deployment has rolled out with the mounts, so the dashboards show when the operation ends"},
+				operation.Input{Name: "timeout", Default: "5m", Description: "bound for each wait"},
 			),
 			Timeout: time.Hour,
 			Run:     grafanaInstallDashboards,
@@ -48,9 +48,9 @@ func Grafana() []runtime.Handler {
 			Name: "grafana.uninstall_dashboards",
 			Summary: "Take out what grafana.install_dashboards put in (runtime property grafana_dashboards): release the volumes and mounts its field manager owns in Grafana's Deployment " +
 				"(nothing else of the Deployment changes), optionally wait for the rollout, then delete the dashboard ConfigMaps and wait until they are gone; what is already gone counts as done.",
-			Inputs: append(append([]runtime.Input{}, connInputs...),
-				runtime.Input{Name: "wait", Default: "true", Description: "wait until Grafana's Deployment has rolled out without the mounts"},
-				runtime.Input{Name: "timeout", Default: "5m", Description: "bound for each wait"},
+			Inputs: append(append([]operation.Input{}, connInputs...),
+				operation.Input{Name: "wait", Default: "true", Description: "wait until Grafana's Deployment has rolled out without the mounts"},
+				operation.Input{Name: "timeout", Default: "5m", Description: "bound for each wait"},
 			),
 			Timeout: time.Hour,
 			Run:     grafanaUninstallDashboards,
@@ -58,7 +58,7 @@ func Grafana() []runtime.Handler {
 	}
 }
 
-func grafanaInstallDashboards(ctx context.Context, op *runtime.Op) error {
+func grafanaInstallDashboards(ctx context.Context, op *operation.Op) error {
 	in := op.Inputs
 	opts := grafana.DashboardOptions{Log: op.Log,
 		Namespace: in.String("grafana_namespace", ""), Deployment: in.String("grafana_deployment", ""),
@@ -121,7 +121,7 @@ func grafanaInstallDashboards(ctx context.Context, op *runtime.Op) error {
 	return classifyKube(err)
 }
 
-func grafanaUninstallDashboards(ctx context.Context, op *runtime.Op) error {
+func grafanaUninstallDashboards(ctx context.Context, op *operation.Op) error {
 	wait, err := op.Inputs.Bool("wait", true)
 	if err != nil {
 		return err
@@ -158,7 +158,7 @@ func grafanaUninstallDashboards(ctx context.Context, op *runtime.Op) error {
 // dashboardSources reads the manifest and files inputs, falling back to
 // node properties of the same names. Dashboards are never rendered as
 // templates: their legends use {{label}} themselves.
-func dashboardSources(ctx context.Context, op *runtime.Op) ([]manifest.Source, error) {
+func dashboardSources(ctx context.Context, op *operation.Op) ([]manifest.Source, error) {
 	props, err := op.Ctx.NodeProperties(ctx)
 	if err != nil {
 		return nil, err
@@ -204,7 +204,7 @@ func dashboardsFieldManager(deployment string) string {
 
 // storedDashboards reads runtime property grafana_dashboards; nil when
 // there is none.
-func storedDashboards(ctx context.Context, op *runtime.Op) (*grafana.Installation, error) {
+func storedDashboards(ctx context.Context, op *operation.Op) (*grafana.Installation, error) {
 	rp, err := op.Ctx.RuntimeProperties(ctx)
 	if err != nil {
 		return nil, err

@@ -9,23 +9,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/helm"
-	"github.com/cloudify-chaos/chaosops/plugin/runtime"
 )
 
 // propHelm is the runtime property describing the release (never its
 // values, which may hold secrets).
 const propHelm = "helm_release"
 
-var helmReleaseInputs = []runtime.Input{
+var helmReleaseInputs = []operation.Input{
 	{Name: "release", Description: "release name: lowercase letters, digits and '-', at most 53 characters; default: node property release (helm.uninstall: also runtime property helm_release)"},
 	{Name: "namespace", Default: "the kubeconfig context's namespace, else default", Description: "namespace of the release record and its namespaced objects; default: node property namespace first"},
 }
 
 // Helm returns the helm.* handlers.
-func Helm() []runtime.Handler {
-	in := append(append([]runtime.Input{}, connInputs...), helmReleaseInputs...)
-	return []runtime.Handler{
+func Helm() []operation.Handler {
+	in := append(append([]operation.Input{}, connInputs...), helmReleaseInputs...)
+	return []operation.Handler{
 		{
 			Name: "helm.install",
 			Summary: "Install a Helm chart with the Helm Go SDK (from the blueprint, a path, an https URL, or a chart repository by name and version, " +
@@ -33,18 +33,18 @@ func Helm() []runtime.Handler {
 				"on install the chart's CRDs already in the cluster are left as they are unless force_conflicts; " +
 				"a release left pending by a killed run is recovered; release facts (no values) in runtime property helm_release.",
 			Inputs: append(in,
-				runtime.Input{Name: "chart", Description: "packaged chart (.tgz) inside the blueprint (fetched with download-resource), an absolute path on the manager (chart folder or .tgz), an https URL of a .tgz with chart_sha256, or with chart_repo the chart's name (e.g. chaos-mesh); default: node property chart"},
-				runtime.Input{Name: "chart_repo", Description: "https URL of a Helm chart repository (the folder holding index.yaml), as helm install --repo: chart is then the chart's name and version the exact version; index.yaml is read over verified TLS and the archive it lists must match the index's digest (cached by it); default: node property chart_repo"},
-				runtime.Input{Name: "chart_sha256", Description: "hex SHA-256 of the .tgz: required for a URL (checked before the chart is read; downloads are cached by it), checked for a .tgz when given, and with chart_repo a stronger pin that must equal the index's digest"},
-				runtime.Input{Name: "chart_ca_cert", Description: "CA bundle (PEM content, a file of the blueprint or an absolute path) trusted besides the system's roots for chart_repo and chart URLs, for a private repository; TLS is always verified; default: node property chart_ca_cert"},
-				runtime.Input{Name: "version", Description: "the chart version expected; a chart of another version is refused; required with chart_repo, where it picks the index entry"},
-				runtime.Input{Name: "values", Description: "dict of chart values (override values_file); default: node property values"},
-				runtime.Input{Name: "values_file", Description: "YAML values file inside the blueprint (download-resource) or an absolute path; values override it"},
-				runtime.Input{Name: "create_namespace", Default: "true", Description: "create namespace when missing"},
-				runtime.Input{Name: "skip_crds", Default: "false", Description: "as helm --skip-crds: create or change none of the CRDs in the chart's crds/ folders; default: node property skip_crds"},
-				runtime.Input{Name: "force_conflicts", Default: "false", Description: "as helm --force-conflicts: server-side apply takes over fields other field managers own, of the chart's existing CRDs and of the release's objects; without it CRDs already in the cluster are left as they are (Helm 3's rule, named in the event log) and only missing ones created; default: node property force_conflicts"},
-				runtime.Input{Name: "wait", Default: "true", Description: "wait until every resource is ready (rolled out, Jobs complete) before the release counts as deployed"},
-				runtime.Input{Name: "timeout", Default: "5m", Description: "bound for each wait (resources, hooks); a release still pending this long plus 1m after a killed run is recovered"},
+				operation.Input{Name: "chart", Description: "packaged chart (.tgz) inside the blueprint (fetched with download-resource), an absolute path on the manager (chart folder or .tgz), an https URL of a .tgz with chart_sha256, or with chart_repo the chart's name (e.g. chaos-mesh); default: node property chart"},
+				operation.Input{Name: "chart_repo", Description: "https URL of a Helm chart repository (the folder holding index.yaml), as helm install --repo: chart is then the chart's name and version the exact version; index.yaml is read over verified TLS and the archive it lists must match the index's digest (cached by it); default: node property chart_repo"},
+				operation.Input{Name: "chart_sha256", Description: "hex SHA-256 of the .tgz: required for a URL (checked before the chart is read; downloads are cached by it), checked for a .tgz when given, and with chart_repo a stronger pin that must equal the index's digest"},
+				operation.Input{Name: "chart_ca_cert", Description: "CA bundle (PEM content, a file of the blueprint or an absolute path) trusted besides the system's roots for chart_repo and chart URLs, for a private repository; TLS is always verified; default: node property chart_ca_cert"},
+				operation.Input{Name: "version", Description: "the chart version expected; a chart of another version is refused; required with chart_repo, where it picks the index entry"},
+				operation.Input{Name: "values", Description: "dict of chart values (override values_file); default: node property values"},
+				operation.Input{Name: "values_file", Description: "YAML values file inside the blueprint (download-resource) or an absolute path; values override it"},
+				operation.Input{Name: "create_namespace", Default: "true", Description: "create namespace when missing"},
+				operation.Input{Name: "skip_crds", Default: "false", Description: "as helm --skip-crds: create or change none of the CRDs in the chart's crds/ folders; default: node property skip_crds"},
+				operation.Input{Name: "force_conflicts", Default: "false", Description: "as helm --force-conflicts: server-side apply takes over fields other field managers own, of the chart's existing CRDs and of the release's objects; without it CRDs already in the cluster are left as they are (Helm 3's rule, named in the event log) and only missing ones created; default: node property force_conflicts"},
+				operation.Input{Name: "wait", Default: "true", Description: "wait until every resource is ready (rolled out, Jobs complete) before the release counts as deployed"},
+				operation.Input{Name: "timeout", Default: "5m", Description: "bound for each wait (resources, hooks); a release still pending this long plus 1m after a killed run is recovered"},
 			),
 			Timeout: time.Hour,
 			Run:     helmInstall,
@@ -53,8 +53,8 @@ func Helm() []runtime.Handler {
 			Name:    "helm.uninstall",
 			Summary: "Uninstall a Helm release (its objects and history; the chart's crds/ stay) and wait until its objects are gone; an absent release is success.",
 			Inputs: append(in,
-				runtime.Input{Name: "wait", Default: "true", Description: "wait until the objects are gone (foreground deletion: pods before their Deployment)"},
-				runtime.Input{Name: "timeout", Default: "5m", Description: "bound for the wait"},
+				operation.Input{Name: "wait", Default: "true", Description: "wait until the objects are gone (foreground deletion: pods before their Deployment)"},
+				operation.Input{Name: "timeout", Default: "5m", Description: "bound for the wait"},
 			),
 			Timeout: time.Hour,
 			Run:     helmUninstall,
@@ -65,11 +65,11 @@ func Helm() []runtime.Handler {
 // helmParams reads an input, falling back to the node property of the
 // same name.
 type helmParams struct {
-	op    *runtime.Op
+	op    *operation.Op
 	props map[string]any
 }
 
-func newHelmParams(ctx context.Context, op *runtime.Op) (*helmParams, error) {
+func newHelmParams(ctx context.Context, op *operation.Op) (*helmParams, error) {
 	props, err := op.Ctx.NodeProperties(ctx)
 	if err != nil {
 		return nil, err
@@ -96,7 +96,7 @@ func (p *helmParams) boolean(name string, def bool) (bool, error) {
 	return def, nil
 }
 
-func helmInstall(ctx context.Context, op *runtime.Op) error {
+func helmInstall(ctx context.Context, op *operation.Op) error {
 	p, err := newHelmParams(ctx, op)
 	if err != nil {
 		return err
@@ -175,7 +175,7 @@ func helmInstall(ctx context.Context, op *runtime.Op) error {
 	return classifyHelm(err)
 }
 
-func helmUninstall(ctx context.Context, op *runtime.Op) error {
+func helmUninstall(ctx context.Context, op *operation.Op) error {
 	p, err := newHelmParams(ctx, op)
 	if err != nil {
 		return err
@@ -222,7 +222,7 @@ func helmUninstall(ctx context.Context, op *runtime.Op) error {
 
 // blueprintFile resolves a path input: URLs and absolute paths are used as
 // they are, anything else is a file of the blueprint fetched into dir.
-func blueprintFile(ctx context.Context, op *runtime.Op, field, v, dir string) (string, error) {
+func blueprintFile(ctx context.Context, op *operation.Op, field, v, dir string) (string, error) {
 	if v == "" || strings.Contains(v, "://") || filepath.IsAbs(v) {
 		return v, nil
 	}
@@ -269,14 +269,14 @@ func classifyHelm(err error) error {
 	var be *helm.BusyError
 	var fe *helm.FetchError
 	switch {
-	case err == nil || helm.IsInvalid(err) || errors.Is(err, context.Canceled) || errors.Is(err, runtime.ErrCancelled):
+	case err == nil || helm.IsInvalid(err) || errors.Is(err, context.Canceled) || errors.Is(err, operation.ErrCancelled):
 		return err
 	case errors.As(err, &be):
-		return &runtime.RetryError{Reason: "another run holds the release", After: min(max(be.RetryAfter, 15*time.Second), 5*time.Minute), Err: err}
+		return &operation.RetryError{Reason: "another run holds the release", After: min(max(be.RetryAfter, 15*time.Second), 5*time.Minute), Err: err}
 	case helm.IsNotReady(err):
-		return &runtime.RetryError{Reason: "not ready yet", After: 15 * time.Second, Err: err}
+		return &operation.RetryError{Reason: "not ready yet", After: 15 * time.Second, Err: err}
 	case errors.As(err, &fe):
-		return &runtime.RetryError{Reason: "chart download failed", After: 30 * time.Second, Err: err}
+		return &operation.RetryError{Reason: "chart download failed", After: 30 * time.Second, Err: err}
 	}
 	return classifyKube(err)
 }

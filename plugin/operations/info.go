@@ -5,22 +5,22 @@ import (
 	"fmt"
 	goruntime "runtime"
 
-	"github.com/cloudify-chaos/chaosops/plugin/runtime"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/version"
 )
 
 // Info is chaosops.info, the smoke test of a new installation: it logs the
 // executable's version and the operation context, sets the runtime
 // property chaosops_version and returns the same facts.
-func Info() runtime.Handler {
-	return runtime.Handler{
+func Info() operation.Handler {
+	return operation.Handler{
 		Name:    "chaosops.info",
 		Summary: "Log the executable's version and operation context; set runtime property chaosops_version.",
 		Run:     runInfo,
 	}
 }
 
-func runInfo(ctx context.Context, op *runtime.Op) error {
+func runInfo(ctx context.Context, op *operation.Op) error {
 	facts := map[string]any{
 		"version":   version.Version,
 		"commit":    version.Commit,

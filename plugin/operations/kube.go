@@ -9,9 +9,9 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/kube"
 	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
-	"github.com/cloudify-chaos/chaosops/plugin/runtime"
 )
 
 // Runtime properties of the kubernetes operations.
@@ -20,7 +20,7 @@ const (
 	propKube      = "kubernetes"
 )
 
-var kubeSourceInputs = []runtime.Input{
+var kubeSourceInputs = []operation.Input{
 	{Name: "manifest", Description: "inline YAML or JSON (multi-document, List kinds); default: node property manifest"},
 	{Name: "files", Description: "list of YAML/JSON files inside the blueprint (fetched with download-resource); default: node property files"},
 	{Name: "url", Description: "https URL of a manifest; needs sha256"},
@@ -31,18 +31,18 @@ var kubeSourceInputs = []runtime.Input{
 }
 
 // Kube returns the kubernetes.* handlers.
-func Kube() []runtime.Handler {
-	in := append(append([]runtime.Input{}, connInputs...), kubeSourceInputs...)
-	return []runtime.Handler{
+func Kube() []operation.Handler {
+	in := append(append([]operation.Input{}, connInputs...), kubeSourceInputs...)
+	return []operation.Handler{
 		{
 			Name:    "kubernetes.apply",
 			Summary: "Server-side apply manifests in tiers (Namespaces and CRDs first, waiting for Established), prune what left the source, optionally wait for readiness; inventory in runtime property kubernetes_inventory.",
 			Inputs: append(in,
-				runtime.Input{Name: "wait", Default: "false", Description: "wait until every object is ready (rolled out, Established, LoadBalancer address, Ready condition)"},
-				runtime.Input{Name: "timeout", Default: "5m", Description: "bound for each wait"},
-				runtime.Input{Name: "prune", Default: "true", Description: "delete objects of the previous apply that left the source"},
-				runtime.Input{Name: "force_conflicts", Default: "false", Description: "take over fields owned by another field manager"},
-				runtime.Input{Name: "dry_run", Default: "false", Description: "server-side dry run: validate, change nothing"},
+				operation.Input{Name: "wait", Default: "false", Description: "wait until every object is ready (rolled out, Established, LoadBalancer address, Ready condition)"},
+				operation.Input{Name: "timeout", Default: "5m", Description: "bound for each wait"},
+				operation.Input{Name: "prune", Default: "true", Description: "delete objects of the previous apply that left the source"},
+				operation.Input{Name: "force_conflicts", Default: "false", Description: "take over fields owned by another field manager"},
+				operation.Input{Name: "dry_run", Default: "false", Description: "server-side dry run: validate, change nothing"},
 			),
 			Timeout: time.Hour,
 			Run:     kubeApply,
@@ -50,8 +50,8 @@ func Kube() []runtime.Handler {
 		{
 			Name:    "kubernetes.delete",
 			Summary: "Delete the inventory of kubernetes.apply in reverse tier order (foreground) and wait until gone; reports what is stuck and which finalizers hold it.",
-			Inputs: append(append([]runtime.Input{}, connInputs...),
-				runtime.Input{Name: "timeout", Default: "5m", Description: "bound for the wait until objects are gone"},
+			Inputs: append(append([]operation.Input{}, connInputs...),
+				operation.Input{Name: "timeout", Default: "5m", Description: "bound for the wait until objects are gone"},
 			),
 			Timeout: time.Hour,
 			Run:     kubeDelete,
@@ -61,7 +61,7 @@ func Kube() []runtime.Handler {
 
 // sources reads the source inputs, falling back to node properties of
 // the same names.
-func sources(ctx context.Context, op *runtime.Op) ([]manifest.Source, map[string]any, string, error) {
+func sources(ctx context.Context, op *operation.Op) ([]manifest.Source, map[string]any, string, error) {
 	props, err := op.Ctx.NodeProperties(ctx)
 	if err != nil {
 		return nil, nil, "", err
@@ -114,7 +114,7 @@ func sources(ctx context.Context, op *runtime.Op) ([]manifest.Source, map[string
 
 // urlSources reads the urls input (or node property): a release is often
 // many files, each pinned by its own digest.
-func urlSources(op *runtime.Op, props map[string]any) ([]manifest.Source, error) {
+func urlSources(op *operation.Op, props map[string]any) ([]manifest.Source, error) {
 	urls, err := op.Inputs.List("urls")
 	if err != nil {
 		return nil, err
@@ -135,7 +135,7 @@ func urlSources(op *runtime.Op, props map[string]any) ([]manifest.Source, error)
 	return srcs, nil
 }
 
-func storedInventory(ctx context.Context, op *runtime.Op) (*kube.Inventory, error) {
+func storedInventory(ctx context.Context, op *operation.Op) (*kube.Inventory, error) {
 	rp, err := op.Ctx.RuntimeProperties(ctx)
 	if err != nil {
 		return nil, err
@@ -158,7 +158,7 @@ func inventoryProp(inv kube.Inventory) any {
 	return v
 }
 
-func kubeApply(ctx context.Context, op *runtime.Op) error {
+func kubeApply(ctx context.Context, op *operation.Op) error {
 	srcs, values, ns, err := sources(ctx, op)
 	if err != nil {
 		return err
@@ -235,7 +235,7 @@ func kubeSummary(cs kube.ChangeSet, dryRun bool) map[string]any {
 	return map[string]any{"summary": cs.Summary(), "objects": objects, "status": status, "dry_run": dryRun}
 }
 
-func kubeDelete(ctx context.Context, op *runtime.Op) error {
+func kubeDelete(ctx context.Context, op *operation.Op) error {
 	timeout, err := op.Inputs.Duration("timeout", kube.DefaultTimeout)
 	if err != nil {
 		return err
@@ -273,13 +273,13 @@ func classifyKube(err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &fe):
-		return &runtime.RetryError{Reason: "a manifest download failed", After: 30 * time.Second, Err: err}
+		return &operation.RetryError{Reason: "a manifest download failed", After: 30 * time.Second, Err: err}
 	case kube.IsInvalid(err):
 		return err
 	case kube.IsNotReady(err):
-		return &runtime.RetryError{Reason: "not ready yet", After: 15 * time.Second, Err: err}
+		return &operation.RetryError{Reason: "not ready yet", After: 15 * time.Second, Err: err}
 	case apierrors.IsTooManyRequests(err) || apierrors.IsServerTimeout(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err):
-		return &runtime.RetryError{Reason: "the API server is busy", After: 10 * time.Second, Err: err}
+		return &operation.RetryError{Reason: "the API server is busy", After: 10 * time.Second, Err: err}
 	}
 	return err
 }

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/cmd/reliability/trial"
 	"github.com/cloudify-chaos/chaosops/plugin/operations"
-	chaosruntime "github.com/cloudify-chaos/chaosops/plugin/runtime"
 )
 
 // refusedKubeconfig points at a port where nothing listens: an operation
@@ -138,7 +138,7 @@ func knownGap(op, input string) (string, bool) {
 
 // wrongValue guesses a wrong value from the input's documented default or
 // description: a bool, a duration, a number, a dict or a list.
-func wrongValue(in chaosruntime.Input) (map[string]any, bool) {
+func wrongValue(in operation.Input) (map[string]any, bool) {
 	if w, ok := wrongInputs[in.Name]; ok {
 		return w, true
 	}
@@ -305,7 +305,7 @@ func runInProcess(t *testing.T, op string, inputs, props map[string]any) *script
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	code := chaosruntime.Execute(ctx, operations.Registry(), chaosruntime.Options{
+	code := operation.Execute(ctx, operations.Registry(), operation.Options{
 		Inputs: cloudify.MapInputs(encoded), SocketURL: p.URL(), Environ: []string{}, Stderr: io.Discard, Watchdog: time.Hour,
 	})
 	res := &scriptrunner.Result{ExitCode: code, Calls: p.Calls(), Logs: p.Logs()}

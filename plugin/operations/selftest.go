@@ -6,18 +6,18 @@ import (
 	"os"
 	"time"
 
-	"github.com/cloudify-chaos/chaosops/plugin/runtime"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 )
 
 // SelfTest is chaosops.selftest: a protocol check an administrator runs on
 // a manager to see how its script plugin treats each outcome of ours:
 // nested values round-tripping, a retry, a non-retriable failure, and a
 // long hold that can be cancelled to watch the cleanup path.
-func SelfTest() runtime.Handler {
-	return runtime.Handler{
+func SelfTest() operation.Handler {
+	return operation.Handler{
 		Name:    "chaosops.selftest",
 		Summary: "Protocol self-test: echo nested inputs, then succeed, retry or fail; optionally hold to test cancel and cleanup.",
-		Inputs: []runtime.Input{
+		Inputs: []operation.Input{
 			{Name: "outcome", Default: "success", Description: "success, retry or fail"},
 			{Name: "echo", Description: "any value; stored as runtime property selftest.echo and returned"},
 			{Name: "hold", Default: "0", Description: "how long to wait before finishing (e.g. 30s); cancel during it to test cleanup"},
@@ -29,7 +29,7 @@ func SelfTest() runtime.Handler {
 	}
 }
 
-func runSelfTest(ctx context.Context, op *runtime.Op) error {
+func runSelfTest(ctx context.Context, op *operation.Op) error {
 	outcome := op.Inputs.String("outcome", "success")
 	if outcome != "success" && outcome != "retry" && outcome != "fail" {
 		return fmt.Errorf("input outcome: %q is not one of success, retry, fail", outcome)
@@ -63,7 +63,7 @@ func runSelfTest(ctx context.Context, op *runtime.Op) error {
 	op.SetProp("selftest", map[string]any{"echo": echo, "outcome": outcome})
 	switch outcome {
 	case "retry":
-		return runtime.Retry(retryAfter, "selftest: retry requested (attempt will run again in %s)", retryAfter)
+		return operation.Retry(retryAfter, "selftest: retry requested (attempt will run again in %s)", retryAfter)
 	case "fail":
 		return fmt.Errorf("selftest: failure requested by input outcome=fail")
 	}
@@ -72,7 +72,7 @@ func runSelfTest(ctx context.Context, op *runtime.Op) error {
 }
 
 // cleanupSelfTest runs after cancellation under its own short deadline.
-func cleanupSelfTest(ctx context.Context, op *runtime.Op, marker string) error {
+func cleanupSelfTest(ctx context.Context, op *operation.Op, marker string) error {
 	cause := context.Cause(ctx)
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify"
-	"github.com/cloudify-chaos/chaosops/plugin/runtime"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/terraform"
 )
 
@@ -33,7 +33,7 @@ const (
 var defaultModuleFiles = []string{"main.tf", "variables.tf", "outputs.tf", "versions.tf"}
 
 // terraformInputs are the inputs every terraform operation reads.
-var terraformInputs = []runtime.Input{
+var terraformInputs = []operation.Input{
 	{Name: "module", Description: "the module: a folder of the blueprint (e.g. terraform/aks), fetched file by file with download-resource, or an absolute path on the manager; may be left out once the workdir holds the module"},
 	{Name: "module_files", Default: strings.Join(defaultModuleFiles, ","), Description: "the module's files to fetch from the blueprint, relative to module (subfolders allowed); missing ones other than main.tf are skipped"},
 	{Name: "variables", Description: "dict of Terraform variables; written to chaosops.auto.tfvars.json in the workdir"},
@@ -46,74 +46,74 @@ var terraformInputs = []runtime.Input{
 
 // TerraformInit is terraform.init: prepare the working directory and run
 // terraform init.
-func TerraformInit() runtime.Handler {
+func TerraformInit() operation.Handler {
 	return terraformHandler("init",
 		"Copy the module into the deployment's working directory and run terraform init (backend, providers).",
-		func(ctx context.Context, _ *runtime.Op, w *terraform.Workspace) (*terraform.Result, error) {
+		func(ctx context.Context, _ *operation.Op, w *terraform.Workspace) (*terraform.Result, error) {
 			return &terraform.Result{}, w.Init(ctx)
 		})
 }
 
 // TerraformPlan is terraform.plan: store what an apply would change in
 // runtime property terraform.plan.
-func TerraformPlan() runtime.Handler {
+func TerraformPlan() operation.Handler {
 	return terraformHandler("plan",
 		"Run terraform plan; store the changes per resource address in runtime property terraform.plan.",
-		func(ctx context.Context, _ *runtime.Op, w *terraform.Workspace) (*terraform.Result, error) {
+		func(ctx context.Context, _ *operation.Op, w *terraform.Workspace) (*terraform.Result, error) {
 			return w.Plan(ctx)
 		})
 }
 
 // TerraformApply is terraform.apply: apply the module and store the state
 // summary and outputs.
-func TerraformApply() runtime.Handler {
+func TerraformApply() operation.Handler {
 	return terraformHandler("apply",
 		"Run terraform apply -input=false with progress in the event log; store resources and outputs in runtime property terraform (sensitive outputs as 0600 files).",
-		func(ctx context.Context, _ *runtime.Op, w *terraform.Workspace) (*terraform.Result, error) {
+		func(ctx context.Context, _ *operation.Op, w *terraform.Workspace) (*terraform.Result, error) {
 			return w.Apply(ctx)
 		})
 }
 
 // TerraformOutput is terraform.output: read the outputs into runtime
 // properties again.
-func TerraformOutput() runtime.Handler {
+func TerraformOutput() operation.Handler {
 	return terraformHandler("output",
 		"Read the state's outputs and resources into runtime property terraform (sensitive outputs as 0600 files).",
-		func(ctx context.Context, _ *runtime.Op, w *terraform.Workspace) (*terraform.Result, error) {
+		func(ctx context.Context, _ *operation.Op, w *terraform.Workspace) (*terraform.Result, error) {
 			return w.Output(ctx)
 		})
 }
 
 // TerraformRefresh is terraform.refresh: take in changes made outside
 // Terraform.
-func TerraformRefresh() runtime.Handler {
+func TerraformRefresh() operation.Handler {
 	return terraformHandler("refresh",
 		"Run terraform refresh (no resource changes) and store the state summary and outputs.",
-		func(ctx context.Context, _ *runtime.Op, w *terraform.Workspace) (*terraform.Result, error) {
+		func(ctx context.Context, _ *operation.Op, w *terraform.Workspace) (*terraform.Result, error) {
 			return w.Refresh(ctx)
 		})
 }
 
 // TerraformDestroy is terraform.destroy: destroy everything the state
 // holds, then remove the working directory unless keep_workdir is set.
-func TerraformDestroy() runtime.Handler {
+func TerraformDestroy() operation.Handler {
 	h := terraformHandler("destroy",
 		"Run terraform destroy; then remove the working directory (state, providers, sensitive output files) unless keep_workdir is true.",
 		destroyAndClean)
-	h.Inputs = append(h.Inputs, runtime.Input{Name: "keep_workdir", Default: "false", Description: "keep the working directory after a complete destroy"})
+	h.Inputs = append(h.Inputs, operation.Input{Name: "keep_workdir", Default: "false", Description: "keep the working directory after a complete destroy"})
 	return h
 }
 
 // terraformVerb runs one command on an opened workspace.
-type terraformVerb func(context.Context, *runtime.Op, *terraform.Workspace) (*terraform.Result, error)
+type terraformVerb func(context.Context, *operation.Op, *terraform.Workspace) (*terraform.Result, error)
 
-func terraformHandler(verb, summary string, run terraformVerb) runtime.Handler {
-	return runtime.Handler{
+func terraformHandler(verb, summary string, run terraformVerb) operation.Handler {
+	return operation.Handler{
 		Name:    "terraform." + verb,
 		Summary: summary,
-		Inputs:  append([]runtime.Input(nil), terraformInputs...),
+		Inputs:  append([]operation.Input(nil), terraformInputs...),
 		Timeout: terraformTimeout,
-		Run: func(ctx context.Context, op *runtime.Op) error {
+		Run: func(ctx context.Context, op *operation.Op) error {
 			return runTerraform(ctx, op, verb, run)
 		},
 	}
@@ -121,7 +121,7 @@ func terraformHandler(verb, summary string, run terraformVerb) runtime.Handler {
 
 // destroyAndClean destroys, then removes the working directory once the
 // state is empty, unless keep_workdir is set.
-func destroyAndClean(ctx context.Context, op *runtime.Op, w *terraform.Workspace) (*terraform.Result, error) {
+func destroyAndClean(ctx context.Context, op *operation.Op, w *terraform.Workspace) (*terraform.Result, error) {
 	keep, err := op.Inputs.Bool("keep_workdir", false)
 	if err != nil {
 		return nil, err
@@ -140,7 +140,7 @@ func destroyAndClean(ctx context.Context, op *runtime.Op, w *terraform.Workspace
 
 // runTerraform reads the inputs, opens the workspace, runs the verb and
 // turns its result into runtime properties.
-func runTerraform(ctx context.Context, op *runtime.Op, verb string, run terraformVerb) error {
+func runTerraform(ctx context.Context, op *operation.Op, verb string, run terraformVerb) error {
 	opt, cleanup, err := terraformOptions(ctx, op)
 	defer cleanup()
 	if err != nil {
@@ -172,9 +172,9 @@ func runTerraform(ctx context.Context, op *runtime.Op, verb string, run terrafor
 	if ctx.Err() == nil {
 		switch {
 		case errors.Is(runErr, terraform.ErrStateLocked):
-			return &runtime.RetryError{Reason: "terraform " + verb + ": the state is locked", After: lockRetry, Err: runErr}
+			return &operation.RetryError{Reason: "terraform " + verb + ": the state is locked", After: lockRetry, Err: runErr}
 		case errors.Is(runErr, terraform.ErrUnreachable):
-			return &runtime.RetryError{Reason: "terraform " + verb + ": a connection failed", After: networkRetry, Err: runErr}
+			return &operation.RetryError{Reason: "terraform " + verb + ": a connection failed", After: networkRetry, Err: runErr}
 		}
 	}
 	return runErr
@@ -183,7 +183,7 @@ func runTerraform(ctx context.Context, op *runtime.Op, verb string, run terrafor
 // recordTerraform stores a result: sensitive outputs as files (their
 // values registered with the redactor first), everything else as runtime
 // properties under "terraform".
-func recordTerraform(op *runtime.Op, w *terraform.Workspace, verb string, res *terraform.Result, done bool) error {
+func recordTerraform(op *operation.Op, w *terraform.Workspace, verb string, res *terraform.Result, done bool) error {
 	op.SetProp("terraform.last_command", verb)
 	if res.Changes != nil {
 		key := "terraform.changes"
@@ -253,7 +253,7 @@ func strList(l []string) []any {
 
 // terraformOptions turns the inputs into workspace options, fetching the
 // module from the blueprint; cleanup removes the fetched copy.
-func terraformOptions(ctx context.Context, op *runtime.Op) (terraform.Options, func(), error) {
+func terraformOptions(ctx context.Context, op *operation.Op) (terraform.Options, func(), error) {
 	noop := func() {}
 	opt := terraform.Options{Binary: op.Inputs.String("terraform_binary", terraform.DefaultBinary), Environ: inheritedEnviron()}
 	var err error
@@ -325,7 +325,7 @@ func terraformOptions(ctx context.Context, op *runtime.Op) (terraform.Options, f
 // providers and provisioners must not see sensitive_variables and the
 // like. CTX_SOCKET_URL stays, so a local-exec script may call ctx.
 func inheritedEnviron() []string {
-	own := map[string]bool{runtime.OperationInput: true, "chaosops_timeout": true, "keep_workdir": true}
+	own := map[string]bool{operation.OperationInput: true, "chaosops_timeout": true, "keep_workdir": true}
 	for _, in := range terraformInputs {
 		own[in.Name] = true
 	}
@@ -340,7 +340,7 @@ func inheritedEnviron() []string {
 
 // defaultWorkdir is the input workdir, or one folder per deployment and
 // node under $CHAOSOPS_WORKDIR (default ~/.chaosops/work).
-func defaultWorkdir(ctx context.Context, op *runtime.Op) (string, error) {
+func defaultWorkdir(ctx context.Context, op *operation.Op) (string, error) {
 	if dir := op.Inputs.String("workdir", ""); dir != "" {
 		return dir, nil
 	}
@@ -360,7 +360,7 @@ func defaultWorkdir(ctx context.Context, op *runtime.Op) (string, error) {
 
 // deploymentDir is the deployment's working directory:
 // $CHAOSOPS_WORKDIR/<deployment> (default ~/.chaosops/work/<deployment>).
-func deploymentDir(ctx context.Context, op *runtime.Op) (string, error) {
+func deploymentDir(ctx context.Context, op *operation.Op) (string, error) {
 	root := os.Getenv("CHAOSOPS_WORKDIR")
 	if root == "" {
 		home, err := os.UserHomeDir()
@@ -389,7 +389,7 @@ func checkFolderID(id string) error {
 
 // fetchModule downloads the module's files from the blueprint (the ctx
 // proxy serves one file per call) into a temporary folder.
-func fetchModule(ctx context.Context, op *runtime.Op, module string, files []string) (string, error) {
+func fetchModule(ctx context.Context, op *operation.Op, module string, files []string) (string, error) {
 	module = path.Clean(strings.TrimPrefix(filepath.ToSlash(module), "./"))
 	if module == ".." || strings.HasPrefix(module, "../") {
 		return "", fmt.Errorf("input module: %s leaves the blueprint folder; give a folder inside it", module)

@@ -5,12 +5,12 @@ package main
 import (
 	"os"
 
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/commands"
-	"github.com/cloudify-chaos/chaosops/plugin/runtime"
 )
 
 func main() {
-	ctx, stop := runtime.SignalContext()
+	ctx, stop := operation.SignalContext()
 	code := commands.Main(ctx, os.Args, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -1,4 +1,4 @@
-package runtime_test
+package operation_test
 
 import "encoding/json"
 

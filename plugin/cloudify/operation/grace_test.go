@@ -1,4 +1,4 @@
-package runtime_test
+package operation_test
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify"
+	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
-	"github.com/cloudify-chaos/chaosops/plugin/runtime"
 )
 
 // TestCancelGrace runs handlers in this process against the ctx proxy
@@ -21,25 +21,25 @@ import (
 func TestCancelGrace(t *testing.T) {
 	// cleanup takes its input "cleanup" after the cancel, then returns
 	// what its input "left" says.
-	handler := runtime.Handler{
+	handler := operation.Handler{
 		Name:   "test.cleanup",
-		Inputs: []runtime.Input{{Name: "cleanup"}, {Name: "left"}, {Name: "grace"}},
+		Inputs: []operation.Input{{Name: "cleanup"}, {Name: "left"}, {Name: "grace"}},
 		CancelGrace: func(in cloudify.Inputs) time.Duration {
 			d, _ := in.Duration("grace", 0)
 			return d
 		},
-		Run: func(ctx context.Context, op *runtime.Op) error {
+		Run: func(ctx context.Context, op *operation.Op) error {
 			<-ctx.Done()
 			d, _ := op.Inputs.Duration("cleanup", 0)
 			time.Sleep(d)
 			err := fmt.Errorf("cancelled: %w", context.Cause(ctx))
 			if op.Inputs.String("left", "") == "true" {
-				return runtime.CleanupIncomplete(fmt.Errorf("%w; cleanup incomplete: held by finalizers [x]", err))
+				return operation.CleanupIncomplete(fmt.Errorf("%w; cleanup incomplete: held by finalizers [x]", err))
 			}
 			return err
 		},
 	}
-	reg := runtime.NewRegistry(handler)
+	reg := operation.NewRegistry(handler)
 	cases := []struct {
 		name   string
 		inputs map[string]string
@@ -48,11 +48,11 @@ func TestCancelGrace(t *testing.T) {
 		not    string
 	}{
 		{"a cleanup within the handler's CancelGrace is waited for, though longer than Options.Grace",
-			map[string]string{"cleanup": "1s", "grace": "10s"}, runtime.ExitCancelled, []string{"operation cancelled"}, "did not finish"},
+			map[string]string{"cleanup": "1s", "grace": "10s"}, operation.ExitCancelled, []string{"operation cancelled"}, "did not finish"},
 		{"without CancelGrace the runtime stops waiting after Options.Grace and calls the cleanup incomplete",
-			map[string]string{"cleanup": "3s"}, runtime.ExitCleanupIncomplete, []string{"cleanup did not finish within 200ms"}, ""},
+			map[string]string{"cleanup": "3s"}, operation.ExitCleanupIncomplete, []string{"cleanup did not finish within 200ms"}, ""},
 		{"a cleanup that left something behind exits 8 with its message",
-			map[string]string{"cleanup": "0s", "left": "true", "grace": "10s"}, runtime.ExitCleanupIncomplete, []string{"operation cancelled", "cleanup incomplete: held by finalizers [x]"}, ""},
+			map[string]string{"cleanup": "0s", "left": "true", "grace": "10s"}, operation.ExitCleanupIncomplete, []string{"operation cancelled", "cleanup incomplete: held by finalizers [x]"}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,8 +63,8 @@ func TestCancelGrace(t *testing.T) {
 			}
 			defer p.Close()
 			ctx, cancel := context.WithCancelCause(t.Context())
-			time.AfterFunc(200*time.Millisecond, func() { cancel(fmt.Errorf("%w: received terminated", runtime.ErrCancelled)) })
-			code := runtime.Execute(ctx, reg, runtime.Options{
+			time.AfterFunc(200*time.Millisecond, func() { cancel(fmt.Errorf("%w: received terminated", operation.ErrCancelled)) })
+			code := operation.Execute(ctx, reg, operation.Options{
 				Inputs: cloudify.MapInputs(tc.inputs), SocketURL: p.URL(), Environ: []string{}, Stderr: io.Discard,
 				Watchdog: time.Hour, Grace: 200 * time.Millisecond,
 			})
@@ -90,7 +90,7 @@ func TestCancelGrace(t *testing.T) {
 			}
 		})
 	}
-	if !errors.Is(runtime.CleanupIncomplete(errors.New("x")), runtime.ErrCleanupIncomplete) || runtime.CleanupIncomplete(nil) != nil {
+	if !errors.Is(operation.CleanupIncomplete(errors.New("x")), operation.ErrCleanupIncomplete) || operation.CleanupIncomplete(nil) != nil {
 		t.Error("CleanupIncomplete does not mark its error, or turns nil into an error")
 	}
 }

@@ -1,8 +1,8 @@
-// Package runtime runs one Cloudify operation inside the chaosops process:
+// Package operation runs one Cloudify operation inside the chaosops process:
 // it finds the operation name, dispatches to a registered handler, stages
 // runtime properties, and turns the handler's result into the outcome the
 // script plugin understands (shared/cloudify-compat.md sections 1.2, 2, 5).
-package runtime
+package operation
 
 import (
 	"context"
