@@ -1,8 +1,8 @@
 // Package testenv gives integration tests a real Kubernetes control plane:
 // etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok with
 // one simulated Ready node, plus the Chaos Mesh and ServiceMonitor CRDs and
-// a Chaos Mesh controller (the stand-in, or Chaos Mesh's own with its
-// webhooks: Env.Chaos, RealChaosMesh), as started by scripts/testenv.sh.
+// Chaos Mesh's own controller-manager with its webhooks and the chaos-daemon
+// stand-in, as started by scripts/testenv.sh.
 //
 // One control plane is shared by every test package and every run. Require
 // uses the cluster whose kubeconfig is $CHAOSOPS_TESTENV_DIR/kubeconfig
@@ -43,11 +43,6 @@ import (
 // CHAOSOPS_TESTENV_DIR is not set.
 const DefaultDir = "/tmp/chaosops-testenv"
 
-// ChaosReal is the Chaos Mesh controller scripts/testenv.sh runs
-// (Env.Chaos): Chaos Mesh's own controller-manager with its admission
-// webhooks, talking to the chaos-daemon stand-in.
-const ChaosReal = "real"
-
 // probeTimeout bounds the /readyz request that decides whether a running
 // control plane can be reused.
 const probeTimeout = 5 * time.Second
@@ -60,9 +55,6 @@ type Env struct {
 	Kubeconfig string
 	// Started is true when this process ran scripts/testenv.sh start.
 	Started bool
-	// Chaos says which Chaos Mesh controller drives chaos objects: always
-	// ChaosReal (the controller stand-in is gone).
-	Chaos string
 
 	config *rest.Config
 }
@@ -111,7 +103,7 @@ func require(ctx context.Context) (*Env, error) {
 
 	if cfg, err := probe(ctx, env.Kubeconfig); err == nil {
 		env.config = cfg
-		if env.Chaos, err = chaosMode(dir); err != nil {
+		if err := checkRealChaosMesh(dir); err != nil {
 			return nil, err
 		}
 		return env, nil
@@ -139,30 +131,27 @@ func require(ctx context.Context) (*Env, error) {
 		return nil, fmt.Errorf("control plane started by %s does not answer: %w", script, err)
 	}
 	env.config = cfg
-	if env.Chaos, err = chaosMode(dir); err != nil {
-		return nil, err
-	}
 	return env, nil
 }
 
-// chaosMode checks that the control plane in dir runs the real Chaos Mesh
-// controller. One started by an older checkout may run the controller
+// checkRealChaosMesh checks that the running control plane in dir runs the
+// real Chaos Mesh controller. One started by an older checkout may run the controller
 // stand-in (or, without the file, predate the choice): that is an error,
 // since restarting a control plane that other test binaries may be using
 // is for a person to decide.
-func chaosMode(dir string) (string, error) {
+func checkRealChaosMesh(dir string) error {
 	mode := "standin"
 	b, err := os.ReadFile(filepath.Join(dir, "chaos-mode"))
 	switch {
 	case err == nil:
 		mode = strings.TrimSpace(string(b))
 	case !errors.Is(err, fs.ErrNotExist):
-		return "", fmt.Errorf("testenv: %w", err)
+		return fmt.Errorf("testenv: %w", err)
 	}
-	if mode != ChaosReal {
-		return "", fmt.Errorf("the control plane in %s runs the Chaos Mesh controller stand-in %q, which is gone; restart it: scripts/testenv.sh start", dir, mode)
+	if mode != "real" {
+		return fmt.Errorf("the control plane in %s runs the Chaos Mesh controller stand-in %q, which is gone; restart it: scripts/testenv.sh start", dir, mode)
 	}
-	return mode, nil
+	return nil
 }
 
 // probe loads kubeconfig and checks that its API server answers /readyz.
