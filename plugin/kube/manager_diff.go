@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
+	"github.com/pmezard/go-difflib/difflib"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -279,4 +280,34 @@ func toYAML(m map[string]any) string {
 		return fmt.Sprintf("# cannot render as YAML: %v\n", err)
 	}
 	return string(out)
+}
+
+// unifiedDiff returns a unified diff of a and b with three lines of
+// context, or "" when they are equal.
+func unifiedDiff(aName, bName, a, b string) string {
+	if a == b {
+		return ""
+	}
+	d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+		A: diffLines(a), B: diffLines(b), FromFile: aName, ToFile: bName, Context: 3,
+	})
+	if err != nil {
+		// Only the writer can fail, and a strings.Builder does not.
+		return fmt.Sprintf("--- %s\n+++ %s\n(no diff: %v)\n", aName, bName, err)
+	}
+	return d
+}
+
+// diffLines splits s into lines that each end in a newline; difflib's own
+// SplitLines adds an empty last line.
+func diffLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	l := strings.SplitAfter(s, "\n")
+	if l[len(l)-1] == "" {
+		return l[:len(l)-1]
+	}
+	l[len(l)-1] += "\n"
+	return l
 }

@@ -62,32 +62,3 @@ func TestUnifiedDiff(t *testing.T) {
 		})
 	}
 }
-
-func TestMyersFindsAShortestScript(t *testing.T) {
-	a := strings.Split("a b c a b b a", " ")
-	b := strings.Split("c b a b a c", " ")
-	ops := myers(a, b)
-	edits := 0
-	var gotA, gotB []string
-	for _, o := range ops {
-		switch o.kind {
-		case ' ':
-			gotA, gotB = append(gotA, o.line), append(gotB, o.line)
-		case '-':
-			edits++
-			gotA = append(gotA, o.line)
-		case '+':
-			edits++
-			gotB = append(gotB, o.line)
-		}
-	}
-	if edits != 5 {
-		t.Errorf("edits = %d, want 5 (the classic Myers example)", edits)
-	}
-	if diff := cmp.Diff(a, gotA); diff != "" {
-		t.Errorf("script does not replay a:\n%s", diff)
-	}
-	if diff := cmp.Diff(b, gotB); diff != "" {
-		t.Errorf("script does not replay b:\n%s", diff)
-	}
-}
