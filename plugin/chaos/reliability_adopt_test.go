@@ -10,11 +10,11 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
 )
 
-// TestRetryAdoptsAnObjectWhoseFaultEnded: an attempt killed during
+// TestTrialRetryAdoptsAnObjectWhoseFaultEnded: an attempt killed during
 // recovery leaves an object whose fault was injected and has ended
 // (AllInjected false again, AllRecovered true). The retry adopts it and
 // must not wait for an injection that will never come again.
-func TestRetryAdoptsAnObjectWhoseFaultEnded(t *testing.T) {
+func TestTrialRetryAdoptsAnObjectWhoseFaultEnded(t *testing.T) {
 	f := newFixture(t)
 	obj := f.httpAbort(t)
 	o := f.opts(obj)

@@ -5,10 +5,10 @@ import (
 	"testing"
 )
 
-// TestSafetyLeverFailsSafe: the lever refuses runs when on, allows them
+// TestTrialSafetyLeverFailsSafe: the lever refuses runs when on, allows them
 // when off or unset, and refuses them when its value is unreadable, since
 // a typo in a stop switch must not let chaos through.
-func TestSafetyLeverFailsSafe(t *testing.T) {
+func TestTrialSafetyLeverFailsSafe(t *testing.T) {
 	for _, tc := range []struct {
 		value string
 		want  string // "" allows the run

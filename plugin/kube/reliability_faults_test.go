@@ -12,11 +12,11 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
-// TestApplyThroughAPIFaults applies through a proxy that answers some
+// TestTrialApplyThroughAPIFaults applies through a proxy that answers some
 // requests 429 or 5xx, or drops them: transient faults are retried with
 // backoff and the apply converges; a server that keeps failing makes the
 // apply fail within a bound, with the status in the error.
-func TestApplyThroughAPIFaults(t *testing.T) {
+func TestTrialApplyThroughAPIFaults(t *testing.T) {
 	cfg := testenv.Config(t)
 	const text = `apiVersion: v1
 kind: ConfigMap

@@ -273,14 +273,14 @@ func applyRunner(t *testing.T, dep, ns, chaosNS string) {
 	})
 }
 
-// TestChaosRunnerRoleIsLeastPrivilege applies manifests/rbac/chaos-runner.yaml
+// TestTrialChaosRunnerRoleIsLeastPrivilege applies manifests/rbac/chaos-runner.yaml
 // with kubernetes.apply and checks on the real API server, against the real
 // Chaos Mesh controller and its webhooks, that the rules are exactly what
 // chaosops uses, and, as the ServiceAccount (impersonated), that it can do
 // what a run needs in the app namespace and nothing else; then runs chaos
 // (a pass, a forced cleanup, a run that selects nothing) and manages it
 // with a token of that ServiceAccount.
-func TestChaosRunnerRoleIsLeastPrivilege(t *testing.T) {
+func TestTrialChaosRunnerRoleIsLeastPrivilege(t *testing.T) {
 	cfg := testenv.Config(t)
 	ns, dyn := chaosNamespace(t, cfg, 1)
 	other := testenv.Namespace(t, cfg)

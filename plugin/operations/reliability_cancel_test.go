@@ -69,12 +69,12 @@ func (w *phaseWatch) now() string {
 	return w.phase
 }
 
-// TestCancelAtRandomMoments sends SIGTERM to chaos runs at random moments
+// TestTrialCancelAtRandomMoments sends SIGTERM to chaos runs at random moments
 // (before creation, before injection, during the hold, during recovery)
 // and checks that each one reports cancelled or its final verdict, never
 // asks for a retry, exits by itself within the cleanup bound, and leaves no
 // chaos object behind. make reliability runs 50 of them.
-func TestCancelAtRandomMoments(t *testing.T) {
+func TestTrialCancelAtRandomMoments(t *testing.T) {
 	cfg := testenv.Config(t)
 	ns, dyn := chaosNamespace(t, cfg, 2)
 	kubeconfig := adminKubeconfig(t)
@@ -162,10 +162,10 @@ func cancelOutcome(t *testing.T, res *scriptrunner.Result, state *scriptrunner.S
 	return "unclear: " + string(res.Outcome)
 }
 
-// TestKilledRunEndsByDurationAndReapRemovesIt SIGKILLs a run while its
+// TestTrialKilledRunEndsByDurationAndReapRemovesIt SIGKILLs a run while its
 // fault is injected: nothing can clean up, so the cluster ends the fault by
 // spec.duration, and chaos_actions.reap removes the object left behind.
-func TestKilledRunEndsByDurationAndReapRemovesIt(t *testing.T) {
+func TestTrialKilledRunEndsByDurationAndReapRemovesIt(t *testing.T) {
 	cfg := testenv.Config(t)
 	ns, dyn := chaosNamespace(t, cfg, 1)
 	kubeconfig := adminKubeconfig(t)

@@ -11,12 +11,12 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
-// TestCtxProxyGoneMidOperation makes the ctx proxy refuse connections after
+// TestTrialCtxProxyGoneMidOperation makes the ctx proxy refuse connections after
 // a number of calls, at different points of an operation (while it reads
 // its inputs, records intent, logs progress, writes results): the process
 // must notice, say so on stderr, clean up (no chaos object left) and exit
 // 143 within a bound, never hang or die of a signal.
-func TestCtxProxyGoneMidOperation(t *testing.T) {
+func TestTrialCtxProxyGoneMidOperation(t *testing.T) {
 	cfg := testenv.Config(t)
 	ns, dyn := chaosNamespace(t, cfg, 1)
 	kubeconfig := adminKubeconfig(t)

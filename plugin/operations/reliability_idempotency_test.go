@@ -19,12 +19,12 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/internal/tfbin"
 )
 
-// TestApplyRerunAfterFailureConverges fails kubernetes.apply at one object
+// TestTrialApplyRerunAfterFailureConverges fails kubernetes.apply at one object
 // (the API server refuses it, or drops every attempt), then runs it again
 // as Cloudify's retry would, with the runtime properties the first attempt
 // left: the second run must converge, keep the objects the first created
 // (same UIDs), and record each object once in the inventory.
-func TestApplyRerunAfterFailureConverges(t *testing.T) {
+func TestTrialApplyRerunAfterFailureConverges(t *testing.T) {
 	cfg := testenv.Config(t)
 	proxy, err := faultapi.Start(cfg)
 	if err != nil {
@@ -131,12 +131,12 @@ func liveUIDs(t *testing.T, ns string) map[string]string {
 	return out
 }
 
-// TestChaosRetryAdoptsItsObject kills a chaos run at a step (after the
+// TestTrialChaosRetryAdoptsItsObject kills a chaos run at a step (after the
 // object is created, while it is injected, while it recovers) and runs the
 // same operation again, as Cloudify's retry does: the retry derives the
 // same run id, adopts the object instead of creating a second, and ends
 // with verdict pass and nothing left.
-func TestChaosRetryAdoptsItsObject(t *testing.T) {
+func TestTrialChaosRetryAdoptsItsObject(t *testing.T) {
 	cfg := testenv.Config(t)
 	ns, dyn := chaosNamespace(t, cfg, 1)
 	kubeconfig := adminKubeconfig(t)
@@ -178,11 +178,11 @@ func TestChaosRetryAdoptsItsObject(t *testing.T) {
 	}
 }
 
-// TestTerraformApplyRerunAfterKillConverges kill -9s terraform.apply while
+// TestTrialTerraformApplyRerunAfterKillConverges kill -9s terraform.apply while
 // a resource is being created (terraform itself runs on, as an orphan, and
 // finishes), then applies again: the state converges to exactly the
 // module's resources, none tainted or duplicated.
-func TestTerraformApplyRerunAfterKillConverges(t *testing.T) {
+func TestTrialTerraformApplyRerunAfterKillConverges(t *testing.T) {
 	tf := tfbin.Path(t)
 	root := t.TempDir()
 	workdir := filepath.Join(root, "work", "dep", "infra")
@@ -220,11 +220,11 @@ func TestTerraformApplyRerunAfterKillConverges(t *testing.T) {
 	trial.Record(t, trial.Outcome{Kind: "idempotency: terraform.apply re-run after kill -9", Outcome: "converged", Seconds: time.Since(start).Seconds()})
 }
 
-// TestHelmInstallRerunAfterFailureConverges makes the API server refuse
+// TestTrialHelmInstallRerunAfterFailureConverges makes the API server refuse
 // the chart's Deployment during helm.install, then runs the operation
 // again: the release converges to deployed with one object of each kind,
 // the objects of the first attempt kept.
-func TestHelmInstallRerunAfterFailureConverges(t *testing.T) {
+func TestTrialHelmInstallRerunAfterFailureConverges(t *testing.T) {
 	cfg := testenv.Config(t)
 	ns := testenv.Namespace(t, cfg)
 	proxy, err := faultapi.Start(cfg)

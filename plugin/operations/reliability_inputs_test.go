@@ -210,11 +210,11 @@ func baseProps(op string) map[string]any {
 	return nil
 }
 
-// TestEveryInputWrongInTurn runs every registered operation once per input,
+// TestTrialEveryInputWrongInTurn runs every registered operation once per input,
 // with that input wrong (wrong type or garbage) and the rest valid: each
 // run must fail without retry, before connecting to anything, with a
 // message that names the input.
-func TestEveryInputWrongInTurn(t *testing.T) {
+func TestTrialEveryInputWrongInTurn(t *testing.T) {
 	reg := operations.Registry()
 	used := map[string]bool{}
 	for _, h := range reg.Handlers() {

@@ -149,11 +149,11 @@ func restartAPIServer(t *testing.T, dir string, cfg *rest.Config) time.Duration 
 	}
 }
 
-// TestAPIServerRestartDuringRun kills and restarts the API server while a
+// TestTrialAPIServerRestartDuringRun kills and restarts the API server while a
 // chaos run waits for injection, holds, or waits for recovery: the run's
 // watch must be re-established, exactly one chaos object must ever exist,
 // the verdict must be pass, and nothing may be left.
-func TestAPIServerRestartDuringRun(t *testing.T) {
+func TestTrialAPIServerRestartDuringRun(t *testing.T) {
 	dir, cfg := ownControlPlane(t)
 	ns, dyn := chaosNamespace(t, cfg, 1)
 	// Every chaos-daemon call waits 2s: with an 8s hold it leaves room for

@@ -222,13 +222,13 @@ func (c canaries) leaksIn(t *testing.T, res *scriptrunner.Result, state *scriptr
 	return out
 }
 
-// TestSecretsNeverLeak runs every operation with recognisable fake tokens,
+// TestTrialSecretsNeverLeak runs every operation with recognisable fake tokens,
 // keys and kubeconfigs in every input that carries a secret, once with
 // credentials the API server refuses (the error paths) and, for the
 // operations that can complete here, once with working ones: the canaries
 // and the admin's key must appear in no log line, error, runtime property,
 // return value, report or state file.
-func TestSecretsNeverLeak(t *testing.T) {
+func TestTrialSecretsNeverLeak(t *testing.T) {
 	cfg := testenv.Config(t)
 	ns, _ := chaosNamespace(t, cfg, 1)
 	c := newCanaries(t)
@@ -271,10 +271,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 }
 
-// TestSecretsNeverLeakFromLocalRuns installs a blueprint with the local
+// TestTrialSecretsNeverLeakFromLocalRuns installs a blueprint with the local
 // runner whose operations take their credentials from get_secret: the
 // values must not reach its state directory, events or output.
-func TestSecretsNeverLeakFromLocalRuns(t *testing.T) {
+func TestTrialSecretsNeverLeakFromLocalRuns(t *testing.T) {
 	cfg := testenv.Config(t)
 	ns := testenv.Namespace(t, cfg)
 	c := newCanaries(t)

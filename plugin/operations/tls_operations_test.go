@@ -37,13 +37,13 @@ func otherCA(t *testing.T) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
 
-// TestTLSIsVerifiedByDefault connects operations to the real API server
+// TestTrialTLSIsVerifiedByDefault connects operations to the real API server
 // with a CA that did not sign its certificate, with no CA, and with a
 // kubeconfig that asks to skip verification: each fails clearly, without
 // retry, naming the TLS problem and the setting to fix; verification is off
 // only when insecure_skip_tls_verify is set explicitly, and then with a
 // warning.
-func TestTLSIsVerifiedByDefault(t *testing.T) {
+func TestTrialTLSIsVerifiedByDefault(t *testing.T) {
 	cfg := testenv.Config(t)
 	admin := adminKubeconfig(t)
 	wrongCA := otherCA(t)

@@ -5,10 +5,10 @@ import (
 	"testing"
 )
 
-// TestKubeconfigLinesAreMaskedButNotWhereToConnect: a kubeconfig registered
+// TestTrialKubeconfigLinesAreMaskedButNotWhereToConnect: a kubeconfig registered
 // as a secret masks its credentials wherever they are quoted, line by line,
 // but not the server URL or names, which connection errors must show.
-func TestKubeconfigLinesAreMaskedButNotWhereToConnect(t *testing.T) {
+func TestTrialKubeconfigLinesAreMaskedButNotWhereToConnect(t *testing.T) {
 	kubeconfig := `apiVersion: v1
 kind: Config
 clusters:

@@ -1,8 +1,8 @@
 // Command reliability is the harness of make reliability: it runs the long
-// reliability trials (the reliability_*, secrets_*, tls_* and rbac_* tests
-// with CHAOSOPS_RELIABILITY=long: 50 cancels at random moments, API server
+// reliability trials (every test below plugin/ named TestTrial…, with
+// CHAOSOPS_RELIABILITY=long: 50 cancels at random moments, API server
 // restarts, API faults, bad inputs, secret canaries, RBAC) and every fuzz
-// target for a while, then prints a table of the figures (trials,
+// target (Fuzz…) for a while, then prints a table of the figures (trials,
 // outcomes, objects left, secrets found) and writes it into
 // docs/reliability.md between its figure markers.
 //
@@ -36,26 +36,6 @@ import (
 
 	"github.com/cloudify-chaos/chaosops/plugin/internal/cmd/reliability/trial"
 )
-
-// suite lists the trial tests by package.
-var suite = []struct{ pkg, run string }{
-	{"./plugin/operations/", "^(TestCancelAtRandomMoments|TestKilledRunEndsByDurationAndReapRemovesIt|TestCtxProxyGoneMidOperation|" +
-		"TestAPIServerRestartDuringRun|TestApplyRerunAfterFailureConverges|TestChaosRetryAdoptsItsObject|" +
-		"TestTerraformApplyRerunAfterKillConverges|TestHelmInstallRerunAfterFailureConverges|TestEveryInputWrongInTurn|" +
-		"TestSecretsNeverLeak|TestSecretsNeverLeakFromLocalRuns|TestChaosRunnerRoleIsLeastPrivilege|TestTLSIsVerifiedByDefault)$"},
-	{"./plugin/kube/", "^TestApplyThroughAPIFaults$"},
-	{"./plugin/chaos/", "^(TestSafetyLeverFailsSafe|TestRetryAdoptsAnObjectWhoseFaultEnded)$"},
-	{"./plugin/redact/", "^TestKubeconfigLinesAreMaskedButNotWhereToConnect$"},
-}
-
-// fuzzTargets lists every fuzz test; its seed corpus is in the package's
-// testdata/fuzz/<target>.
-var fuzzTargets = []struct{ pkg, target string }{
-	{"./plugin/kube/manifest/", "FuzzParse"},
-	{"./plugin/blueprint/", "FuzzLoad"},
-	{"./plugin/cloudify/", "FuzzClientResponses"},
-	{"./plugin/cloudify/", "FuzzInputs"},
-}
 
 // Markers around the generated part of the output file.
 const (
@@ -95,19 +75,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		o.seed = uint64(time.Now().UnixNano())
 	}
 	start := time.Now()
+	// Run from the module root, as make reliability does.
+	trials, fuzzTargets, err := discover(".", "plugin")
+	if err != nil {
+		return err
+	}
 	var failures []string
 	var outcomes []trial.Outcome
 	if !o.fuzzOnly {
 		if os.Getenv("CHAOSOPS_BIN") == "" {
 			return errors.New("CHAOSOPS_BIN is not set; run it with make reliability, which builds bin/chaosops first")
 		}
-		var err error
-		outcomes, failures, err = runTrials(ctx, o, stderr)
+		outcomes, failures, err = runTrials(ctx, o, trials, stderr)
 		if err != nil {
 			return err
 		}
 	}
-	fuzz, fuzzFailures := runFuzz(ctx, o, stderr)
+	fuzz, fuzzFailures := runFuzz(ctx, o, fuzzTargets, stderr)
 	failures = append(failures, fuzzFailures...)
 	if o.fuzzOnly {
 		for _, f := range fuzz {
@@ -131,7 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // runTrials runs the suite with the long trials on and reads back what the
 // tests recorded.
-func runTrials(ctx context.Context, o options, stderr io.Writer) ([]trial.Outcome, []string, error) {
+func runTrials(ctx context.Context, o options, trials []target, stderr io.Writer) ([]trial.Outcome, []string, error) {
 	report, err := os.CreateTemp("", "chaosops-reliability-*.jsonl")
 	if err != nil {
 		return nil, nil, err
@@ -140,9 +124,9 @@ func runTrials(ctx context.Context, o options, stderr io.Writer) ([]trial.Outcom
 	defer os.Remove(report.Name())
 	env := append(os.Environ(), trial.EnvMode+"=long", trial.EnvReport+"="+report.Name(), trial.EnvSeed+"="+strconv.FormatUint(o.seed, 10))
 	var failures []string
-	for _, s := range suite {
-		fmt.Fprintf(stderr, "reliability: go test %s -run '%s'\n", s.pkg, s.run)
-		cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-timeout", "90m", "-run", s.run, s.pkg)
+	for _, s := range trials {
+		fmt.Fprintf(stderr, "reliability: go test %s -run '%s'\n", s.pkg, s.runPattern())
+		cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-timeout", "90m", "-run", s.runPattern(), s.pkg)
 		cmd.Env, cmd.Stdout, cmd.Stderr = env, stderr, stderr
 		if err := cmd.Run(); err != nil {
 			if ctx.Err() != nil {
@@ -182,10 +166,10 @@ var execsRE = regexp.MustCompile(`execs: (\d+)`)
 // runFuzz runs each fuzz target for o.fuzzTime, one worker each (the
 // machine is shared), and reports executions and any failure, which go
 // test saves under testdata/fuzz/<target> for the fix.
-func runFuzz(ctx context.Context, o options, stderr io.Writer) ([]fuzzResult, []string) {
+func runFuzz(ctx context.Context, o options, fuzzTargets []target, stderr io.Writer) ([]fuzzResult, []string) {
 	var out []fuzzResult
 	var failures []string
-	for _, f := range fuzzTargets {
+	for _, f := range each(fuzzTargets) {
 		fmt.Fprintf(stderr, "reliability: go test -fuzz %s -fuzztime %s %s\n", f.target, o.fuzzTime, f.pkg)
 		output, err := goTest(ctx, "-run", "^$", "-fuzz", "^"+f.target+"$", "-fuzztime", o.fuzzTime.String(),
 			// Minimizing each new input (60 s by default) would otherwise
@@ -213,6 +197,17 @@ func runFuzz(ctx context.Context, o options, stderr io.Writer) ([]fuzzResult, []
 		out = append(out, r)
 	}
 	return out, failures
+}
+
+// each lists the tests of targets one by one.
+func each(targets []target) []struct{ pkg, target string } {
+	var out []struct{ pkg, target string }
+	for _, t := range targets {
+		for _, n := range t.names {
+			out = append(out, struct{ pkg, target string }{t.pkg, n})
+		}
+	}
+	return out
 }
 
 // goTest runs go test with args and returns its combined output.

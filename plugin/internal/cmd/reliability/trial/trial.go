@@ -1,6 +1,6 @@
 // Package trial sizes the reliability trials and records their outcomes.
-// The trials are ordinary Go tests (reliability_*_test.go, secrets_*_test.go,
-// ...): under `go test` they run a quick version; the harness
+// The trials are ordinary Go tests named TestTrial… (the harness finds them
+// by that name): under `go test` they run a quick version; the harness
 // plugin/internal/cmd/reliability (make reliability) runs them again with
 // CHAOSOPS_RELIABILITY=long and collects what Record writes to
 // $CHAOSOPS_RELIABILITY_REPORT into a table.
