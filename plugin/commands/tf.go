@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/cloudify-chaos/chaosops/plugin/logline"
 	"github.com/cloudify-chaos/chaosops/plugin/redact"
 	"github.com/cloudify-chaos/chaosops/plugin/terraform"
 )
@@ -79,7 +80,7 @@ func runTF(c *cli.Context, verb string, run func(*terraform.Workspace, context.C
 	if c.Bool("verbose") {
 		level = slog.LevelDebug
 	}
-	log := slog.New(red.Handler(&lineHandler{w: c.App.ErrWriter, level: level, mu: &sync.Mutex{}}))
+	log := slog.New(red.Handler(terminalLines(c.App.ErrWriter, level)))
 	w, err := terraform.Open(c.Context, opt, log)
 	if err != nil {
 		var be *terraform.BinaryError
@@ -175,45 +176,20 @@ func printTF(out io.Writer, w *terraform.Workspace, verb string, res *terraform.
 	return err
 }
 
-// lineHandler prints log records as plain lines for a terminal: progress
-// as it is, warnings and errors with their level.
-type lineHandler struct {
-	w     io.Writer
-	level slog.Level
-	attrs []slog.Attr
-	mu    *sync.Mutex
+// terminalLines prints log records as plain lines for a terminal:
+// progress without timestamps, warnings and errors marked.
+func terminalLines(w io.Writer, level slog.Level) slog.Handler {
+	var mu sync.Mutex
+	return logline.New(level, func(_ context.Context, l slog.Level, line string) error {
+		switch {
+		case l >= slog.LevelError:
+			line = "error: " + line
+		case l >= slog.LevelWarn:
+			line = "warning: " + line
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		_, err := io.WriteString(w, line+"\n")
+		return err
+	})
 }
-
-func (h *lineHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
-
-func (h *lineHandler) Handle(_ context.Context, r slog.Record) error {
-	var b strings.Builder
-	switch {
-	case r.Level >= slog.LevelError:
-		b.WriteString("error: ")
-	case r.Level >= slog.LevelWarn:
-		b.WriteString("warning: ")
-	}
-	b.WriteString(r.Message)
-	add := func(a slog.Attr) bool {
-		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value.Resolve())
-		return true
-	}
-	for _, a := range h.attrs {
-		add(a)
-	}
-	r.Attrs(add)
-	b.WriteByte('\n')
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	_, err := io.WriteString(h.w, b.String())
-	return err
-}
-
-func (h *lineHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	c := *h
-	c.attrs = append(append([]slog.Attr(nil), h.attrs...), as...)
-	return &c
-}
-
-func (h *lineHandler) WithGroup(string) slog.Handler { return h }
