@@ -68,15 +68,7 @@ func (x Context) NodeType(ctx context.Context) (string, error) { return x.str(ct
 
 // NodeProperties returns all node properties.
 func (x Context) NodeProperties(ctx context.Context) (map[string]any, error) {
-	v, err := x.C.Call(ctx, "node", "properties")
-	if err != nil {
-		return nil, err
-	}
-	m, _ := v.(map[string]any)
-	if m == nil {
-		m = map[string]any{}
-	}
-	return m, nil
+	return x.dict(ctx, "node", "properties")
 }
 
 // InstanceID returns the node instance id.
@@ -86,7 +78,12 @@ func (x Context) InstanceID(ctx context.Context) (string, error) {
 
 // RuntimeProperties returns all runtime properties of the instance.
 func (x Context) RuntimeProperties(ctx context.Context) (map[string]any, error) {
-	v, err := x.C.Call(ctx, "instance", "runtime_properties")
+	return x.dict(ctx, "instance", "runtime_properties")
+}
+
+// dict calls a ctx path that returns a dict; none is an empty one.
+func (x Context) dict(ctx context.Context, path ...any) (map[string]any, error) {
+	v, err := x.C.Call(ctx, path...)
 	if err != nil {
 		return nil, err
 	}

@@ -3,32 +3,18 @@ package terraform
 import (
 	"io"
 	"log/slog"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/cloudify-chaos/chaosops/plugin/internal/tfbin"
 )
 
-// terraformBinary is the real terraform the integration tests run:
-// $CHAOSOPS_TERRAFORM, else terraform on PATH. With -short they are
-// skipped; otherwise a missing binary fails them, since CI has one.
-func terraformBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test: runs the terraform binary")
-	}
-	if p := os.Getenv("CHAOSOPS_TERRAFORM"); p != "" {
-		return p
-	}
-	p, err := exec.LookPath("terraform")
-	if err != nil {
-		t.Fatalf("terraform is not on PATH (install Terraform >= %s, or set CHAOSOPS_TERRAFORM): %v", DefaultMinVersion, err)
-	}
-	return p
-}
+// terraformBinary is the real terraform the integration tests run (see
+// tfbin: skipped with -short, a missing binary fails them since CI has one).
+func terraformBinary(t *testing.T) string { return tfbin.Path(t) }
 
 // fixture is the path of a module under testdata.
 func fixture(name string) string {
