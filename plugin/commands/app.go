@@ -7,12 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/cloudify-chaos/chaosops/plugin/cloudify"
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/operations"
 	"github.com/cloudify-chaos/chaosops/plugin/version"
@@ -26,22 +23,8 @@ const (
 	ExitCancelled = operation.ExitCancelled
 )
 
-// Main runs chaosops with args (os.Args) and returns the exit code. Started
-// by Cloudify's script plugin (no arguments, CTX_SOCKET_URL set), it runs
-// the operation; otherwise it is a normal CLI.
+// Main runs the CLI with args (os.Args) and returns the exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && filepath.Base(args[0]) == "ctx" {
-		return ctxMain(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) > 1 && args[1] == "ctx" {
-		return ctxMain(ctx, args[2:], stdout, stderr)
-	}
-	if len(args) <= 1 && os.Getenv(cloudify.SocketEnv) != "" {
-		return operation.Execute(ctx, operations.Registry(), operation.Options{
-			SocketURL: os.Getenv(cloudify.SocketEnv),
-			Stderr:    stderr,
-		})
-	}
 	app := New(stdout, stderr)
 	markUsageErrors(app.Commands)
 	app.OnUsageError = onUsageError

@@ -1,4 +1,8 @@
-package commands
+// Package ctxcli is a Go rendition of Cloudify's `ctx` CLI (spec 2.4): the
+// executable called as "ctx" (a symlink) or as "chaosops ctx" makes the same
+// proxy calls as the Python one, so shell scripts and the launcher need no
+// Python.
+package ctxcli
 
 import (
 	"context"
@@ -14,10 +18,15 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify"
 )
 
-// ctxMain is a Go rendition of Cloudify's `ctx` CLI (spec 2.4), used when
-// the executable is called as "ctx" (a symlink) or as "chaosops ctx": shell
-// scripts and the launcher get the same proxy calls without Python.
-func ctxMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// Exit codes, as in README's table.
+const (
+	exitOK    = 0
+	exitError = 1 // the call failed
+	exitUsage = 2 // bad arguments
+)
+
+// Main runs one ctx call with args (after "ctx") and returns the exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	socket := os.Getenv(cloudify.SocketEnv)
 	prefix := "@"
 	asJSON := false
@@ -40,21 +49,21 @@ func ctxMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			secs, err := strconv.ParseFloat(v, 64)
 			if !ok || err != nil {
 				fmt.Fprintln(stderr, "ctx: -t needs a number of seconds")
-				return ExitUsage
+				return exitUsage
 			}
 			timeout = time.Duration(secs * float64(time.Second))
 		case a == "--socket-url":
 			v, ok := next()
 			if !ok {
 				fmt.Fprintln(stderr, "ctx: --socket-url needs a URL")
-				return ExitUsage
+				return exitUsage
 			}
 			socket = v
 		case a == "--json-arg-prefix":
 			v, ok := next()
 			if !ok {
 				fmt.Fprintln(stderr, "ctx: --json-arg-prefix needs a prefix")
-				return ExitUsage
+				return exitUsage
 			}
 			prefix = v
 		default:
@@ -68,7 +77,7 @@ rest:
 			v, err := cloudify.DecodeValue([]byte(a[len(prefix):]))
 			if err != nil || len(a) == len(prefix) {
 				fmt.Fprintf(stderr, "ctx: argument %q is not valid JSON after the %s prefix\n", a, prefix)
-				return ExitUsage
+				return exitUsage
 			}
 			callArgs = append(callArgs, v)
 			continue
@@ -78,26 +87,26 @@ rest:
 	client, err := cloudify.NewClient(socket)
 	if err != nil {
 		fmt.Fprintln(stderr, "ctx:", err)
-		return ExitError
+		return exitError
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	v, err := client.Call(cctx, callArgs...)
 	if errors.Is(err, cloudify.ErrStopOperation) {
 		fmt.Fprintln(stderr, "ctx: operation stopped")
-		return ExitError
+		return exitError
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "ctx:", err)
-		return ExitError
+		return exitError
 	}
 	if asJSON {
 		b, _ := json.Marshal(v)
 		fmt.Fprintln(stdout, string(b))
-		return ExitOK
+		return exitOK
 	}
 	if v == nil || v == false || v == "" || v == int64(0) || v == float64(0) {
-		return ExitOK // the Python CLI prints nothing for falsy payloads (spec 2.4)
+		return exitOK // the Python CLI prints nothing for falsy payloads (spec 2.4)
 	}
 	switch t := v.(type) {
 	case string:
@@ -108,5 +117,5 @@ rest:
 	default:
 		fmt.Fprintln(stdout, t)
 	}
-	return ExitOK
+	return exitOK
 }
