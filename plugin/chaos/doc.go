@@ -3,7 +3,9 @@
 // until every target is injected, holds, waits for recovery, deletes it and
 // waits until it is gone; cancel deletes and waits too. Guardrails and a
 // preflight run before anything is created, and the typed Result carries
-// the verdict and the timeline. Probes and reports live in subpackages.
+// the verdict and the timeline. The steady-state probes (package probe) and
+// the report files (package report) are packages of their own beside this
+// one; package experiment joins them to a run.
 //
 // The package imports neither Cloudify code nor urfave/cli: the operations
 // (chaos_actions.*) and the CLI (chaosops chaos ...) are thin adapters.

@@ -184,3 +184,73 @@ func loadBundled(t *testing.T, name string) *blueprint.Blueprint {
 	}
 	return bp
 }
+
+// TestLayoutMatchesTheTree keeps README's Layout section true: it names
+// every Go package below plugin/ (those under plugin/internal/ by their
+// path below it), names none that is gone, and every package has a doc
+// comment.
+func TestLayoutMatchesTheTree(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	start := strings.Index(text, "\n## Layout\n")
+	if start < 0 {
+		t.Fatal("README.md has no ## Layout section")
+	}
+	layout := text[start+len("\n## Layout\n"):]
+	if end := strings.Index(layout, "\n## "); end >= 0 {
+		layout = layout[:end]
+	}
+	named := map[string]bool{}
+	for _, m := range regexp.MustCompile("`([a-z0-9/_-]+)`").FindAllStringSubmatch(layout, -1) {
+		named[m[1]] = true
+	}
+	root := filepath.Join("..", "..", "plugin")
+	pkgs := map[string]bool{}
+	docRE := regexp.MustCompile(`(?m)^// (Package|Command) `)
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		if d.Name() == "testdata" {
+			return filepath.SkipDir
+		}
+		files, _ := filepath.Glob(filepath.Join(path, "*.go"))
+		var src []string
+		for _, f := range files {
+			if !strings.HasSuffix(f, "_test.go") {
+				src = append(src, f)
+			}
+		}
+		if len(src) == 0 || path == root {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = strings.TrimPrefix(filepath.ToSlash(rel), "internal/")
+		pkgs[rel] = true
+		if !named[rel] {
+			t.Errorf("README's Layout does not name package %s (plugin/%s)", rel, rel)
+		}
+		hasDoc := false
+		for _, f := range src {
+			b, _ := os.ReadFile(f)
+			hasDoc = hasDoc || docRE.Match(b)
+		}
+		if !hasDoc {
+			t.Errorf("package plugin/%s has no doc comment (// Package … or // Command …)", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range named {
+		if strings.Contains(n, "/") && !pkgs[n] && !strings.HasSuffix(n, "/") {
+			if _, err := os.Stat(filepath.Join("..", "..", n)); err != nil {
+				t.Errorf("README's Layout names %s, which is neither a package nor a path of the repository", n)
+			}
+		}
+	}
+}
