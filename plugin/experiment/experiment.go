@@ -40,7 +40,8 @@ type Outcome struct {
 	Result  *chaos.Result
 	Journal *report.Journal
 	Files   report.Files
-	// Summary is the size-bounded summary for runtime properties.
+	// Summary is the size-bounded record of the run for runtime property
+	// chaos_last_run (report.LastRun).
 	Summary map[string]any
 }
 
@@ -81,7 +82,7 @@ func Run(ctx context.Context, runner *chaos.Runner, o Options) (*Outcome, error)
 			log.Info(fmt.Sprintf("report: %s, %s, %s", files.Markdown, files.Chart, files.Journal))
 		}
 	}
-	out.Summary = report.Summary(out.Journal, out.Files)
+	out.Summary = report.LastRun(out.Journal, out.Files)
 	if o.Grafana.URL != "" {
 		annotate(ctx, o, res, log)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/experiment"
 	"github.com/cloudify-chaos/chaosops/plugin/probe"
+	"github.com/cloudify-chaos/chaosops/plugin/report"
 )
 
 // chaosRunInputs are the safety and timing inputs of every run.
@@ -322,8 +323,7 @@ func runChaos(ctx context.Context, op *operation.Op, obj *api.Object) error {
 		op.SetProp("chaos_current", "")
 	}
 	logCleanup(op, res.Ref, res.Cleanup)
-	summary := runSummary(res)
-	summary["report"] = out.Summary
+	summary := out.Summary
 	op.SetProp("chaos_last_run", summary)
 	op.SetProp("chaos_verdict", string(res.Verdict))
 	op.Return(summary)
@@ -409,49 +409,6 @@ func reasonSuffix(r string) string {
 		return ""
 	}
 	return ": " + r
-}
-
-// runSummary is the size-bounded result kept in runtime properties.
-func runSummary(r *chaos.Result) map[string]any {
-	tl := make([]any, 0, len(r.Timeline))
-	for i, e := range r.Timeline {
-		if i >= 30 {
-			break
-		}
-		tl = append(tl, map[string]any{"at": e.At.UTC().Format(time.RFC3339Nano), "step": string(e.Step), "detail": e.Detail})
-	}
-	ts := func(t time.Time) any {
-		if t.IsZero() {
-			return nil
-		}
-		return t.UTC().Format(time.RFC3339Nano)
-	}
-	targets := make([]any, 0, len(r.Targets))
-	for _, t := range r.Targets {
-		targets = append(targets, map[string]any{"id": t.Id, "phase": string(t.Phase), "injected": t.InjectedCount, "recovered": t.RecoveredCount})
-	}
-	reason := r.Reason
-	if len(reason) > 1000 {
-		reason = reason[:1000] + "…"
-	}
-	return map[string]any{
-		"ref": r.Ref, "name": r.Name, "namespace": r.Namespace, "kind": r.Kind, "run_id": r.RunID,
-		"verdict": string(r.Verdict), "reason": reason, "recovery_unverified": r.RecoveryUnverified,
-		"started": ts(r.Started), "created": ts(r.Created), "injected": ts(r.Injected), "recovered": ts(r.Recovered),
-		"deleted": ts(r.Deleted), "ended": ts(r.Ended), "targets": targets, "timeline": tl, "cleanup": cleanupProps(r.Cleanup),
-	}
-}
-
-// cleanupProps is a cleanup outcome for runtime properties (nil when
-// nothing was created).
-func cleanupProps(cl *chaos.Cleanup) any {
-	if cl == nil {
-		return nil
-	}
-	return map[string]any{
-		"outcome": string(cl.Outcome), "finalizers": anyList(cl.Finalizers), "records": anyList(cl.Records),
-		"removed_by_hand": anyList(cl.RemovedByHand), "check": anyList(cl.Check), "next": cl.Next,
-	}
 }
 
 // logCleanup puts a forced or incomplete cleanup in the event log: what
@@ -566,7 +523,7 @@ func reapChaos(all bool) func(context.Context, *operation.Op) error {
 		for _, o := range objs {
 			refs = append(refs, o.Ref)
 			logCleanup(op, o.Ref, o.Cleanup)
-			cleanups[o.Ref] = cleanupProps(o.Cleanup)
+			cleanups[o.Ref] = report.CleanupSummary(o.Cleanup)
 		}
 		op.Log.Info(fmt.Sprintf("reaped %s", countNoun(len(objs), "chaos object")))
 		op.SetProp("chaos_reap_cleanup", cleanups)

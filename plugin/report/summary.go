@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cloudify-chaos/chaosops/plugin/chaos"
 )
 
 // Bounds that keep Summary small whatever the run's size.
@@ -104,4 +106,65 @@ func clip(s string, n int) string {
 func round(v float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(v*p) / p
+}
+
+// maxLastRunTimeline bounds the timeline kept in LastRun.
+const maxLastRunTimeline = 30
+
+// LastRun is the one record of a run kept in runtime property
+// chaos_last_run: the run's ids, verdict, reason, timestamps, targets, the
+// first timeline steps and the cleanup outcome, with Summary under
+// "report". Every text is clipped as in Summary, so the record stays small
+// whatever the run.
+func LastRun(j *Journal, files Files) map[string]any {
+	s := map[string]any{"report": Summary(j, files)}
+	r := j.Run
+	if r == nil {
+		s["verdict"], s["reason"] = string(j.Verdict), clip(stripUserinfo(j.Reason), maxSummaryText)
+		return s
+	}
+	tl := make([]any, 0, min(len(r.Timeline), maxLastRunTimeline))
+	for _, e := range r.Timeline[:min(len(r.Timeline), maxLastRunTimeline)] {
+		tl = append(tl, map[string]any{"at": e.At.UTC().Format(time.RFC3339Nano), "step": string(e.Step), "detail": clip(stripUserinfo(e.Detail), maxSummaryText)})
+	}
+	ts := func(t time.Time) any {
+		if t.IsZero() {
+			return nil
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	targets := make([]any, 0, len(r.Targets))
+	for _, t := range r.Targets {
+		targets = append(targets, map[string]any{"id": t.Id, "phase": string(t.Phase), "injected": t.InjectedCount, "recovered": t.RecoveredCount})
+	}
+	for k, v := range map[string]any{
+		"ref": r.Ref, "name": r.Name, "namespace": r.Namespace, "kind": r.Kind, "run_id": r.RunID,
+		"verdict": string(r.Verdict), "reason": clip(stripUserinfo(r.Reason), maxSummaryText), "recovery_unverified": r.RecoveryUnverified,
+		"started": ts(r.Started), "created": ts(r.Created), "injected": ts(r.Injected), "recovered": ts(r.Recovered),
+		"deleted": ts(r.Deleted), "ended": ts(r.Ended), "targets": targets, "timeline": tl, "cleanup": CleanupSummary(r.Cleanup),
+	} {
+		s[k] = v
+	}
+	return s
+}
+
+// CleanupSummary is a cleanup outcome for runtime properties, whole (nil
+// when nothing was created): what is left and what to check must all be
+// there.
+func CleanupSummary(cl *chaos.Cleanup) any {
+	if cl == nil {
+		return nil
+	}
+	return map[string]any{
+		"outcome": string(cl.Outcome), "finalizers": anyList(cl.Finalizers), "records": anyList(cl.Records),
+		"removed_by_hand": anyList(cl.RemovedByHand), "check": anyList(cl.Check), "next": cl.Next,
+	}
+}
+
+func anyList(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
 }

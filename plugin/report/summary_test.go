@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -119,4 +120,41 @@ func TestClip(t *testing.T) {
 			t.Errorf("clip(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 		}
 	}
+}
+
+func TestLastRun(t *testing.T) {
+	t.Run("the fixture's record has the run, its cleanup and the report summary", func(t *testing.T) {
+		j := fixture()
+		got := roundTrip(t, LastRun(j, Files{}))
+		for _, k := range []string{"ref", "name", "namespace", "kind", "run_id", "verdict", "reason", "started", "created", "injected", "recovered", "deleted", "ended", "targets", "timeline", "cleanup", "report"} {
+			if _, ok := got[k]; !ok {
+				t.Errorf("chaos_last_run lacks %q: %v", k, got)
+			}
+		}
+		if got["verdict"] != string(j.Run.Verdict) || got["report"].(map[string]any)["verdict"] != string(j.Verdict) {
+			t.Errorf("verdicts %v / %v", got["verdict"], got["report"])
+		}
+	})
+	t.Run("a long reason and a long timeline are clipped the same way as the report summary", func(t *testing.T) {
+		j := fixture()
+		j.Run.Reason = strings.Repeat("é", 3000) + " https://user:secret@example.com/x"
+		j.Reason = j.Run.Reason
+		for i := 0; i < 100; i++ {
+			j.Run.Timeline = append(j.Run.Timeline, j.Run.Timeline[0])
+		}
+		got := LastRun(j, Files{})
+		reason := got["reason"].(string)
+		if reason != got["report"].(map[string]any)["reason"] {
+			t.Errorf("the two reasons differ:\n%q\n%q", reason, got["report"].(map[string]any)["reason"])
+		}
+		if len(reason) > maxSummaryText || !utf8.ValidString(reason) || !strings.HasSuffix(reason, "…") {
+			t.Errorf("reason not clipped to %d bytes of valid UTF-8: %d bytes, valid %v", maxSummaryText, len(reason), utf8.ValidString(reason))
+		}
+		if n := len(got["timeline"].([]any)); n != maxLastRunTimeline {
+			t.Errorf("timeline has %d steps, want %d", n, maxLastRunTimeline)
+		}
+		if b, _ := json.Marshal(got); len(b) > 32<<10 {
+			t.Errorf("chaos_last_run is %d bytes", len(b))
+		}
+	})
 }
