@@ -64,17 +64,7 @@ func TestGrafanaDashboardOperations(t *testing.T) {
 	state := &scriptrunner.State{Node: scriptrunner.Node{ID: "dashboard"}, Instance: scriptrunner.Instance{ID: "dashboard_1"}, DeploymentID: "demo-monitoring", ExecutionID: "e"}
 	run := func(op string, inputs map[string]any) *scriptrunner.Result {
 		t.Helper()
-		state.Operation.Name = op
-		p, err := scriptrunner.NewProxy(state)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inputs["kubeconfig"] = string(kubeconfig)
-		res, err := p.Run(t.Context(), scriptrunner.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
+		return runAs(t, state, op, string(kubeconfig), "", inputs)
 	}
 	deployments := schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
 	mounted := func(t *testing.T) bool {

@@ -59,18 +59,7 @@ func TestHelmInstallAndUninstallOperations(t *testing.T) {
 	state := &scriptrunner.State{Node: scriptrunner.Node{ID: "chaos_mesh"}, Instance: scriptrunner.Instance{ID: "chaos_mesh_1"}, DeploymentID: "d", ExecutionID: "e"}
 	run := func(t *testing.T, op string, inputs map[string]any) *scriptrunner.Result {
 		t.Helper()
-		state.Operation.Name = op
-		p, err := scriptrunner.NewProxy(state)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.ResourceDir = blueprint
-		inputs["kubeconfig"] = string(kubeconfig)
-		res, err := p.Run(t.Context(), scriptrunner.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
+		return runAs(t, state, op, string(kubeconfig), blueprint, inputs)
 	}
 	install := map[string]any{
 		"release": "demo", "namespace": ns, "chart": "charts/chaosops-demo-0.1.0.tgz", "version": "0.1.0",
@@ -188,19 +177,8 @@ func TestHelmInstallFromChartRepoOperation(t *testing.T) {
 		t.Helper()
 		state := &scriptrunner.State{Node: scriptrunner.Node{ID: "chaos_mesh", Properties: props}, Instance: scriptrunner.Instance{ID: "chaos_mesh_1"},
 			DeploymentID: "d", ExecutionID: "e"}
-		state.Operation.Name = "helm.install"
-		p, err := scriptrunner.NewProxy(state)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.ResourceDir = t.TempDir()
-		inputs["kubeconfig"] = string(kubeconfig)
 		inputs["release"], inputs["namespace"], inputs["timeout"] = "fromrepo", ns, "60s"
-		res, err := p.Run(t.Context(), scriptrunner.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
+		return runAs(t, state, "helm.install", string(kubeconfig), t.TempDir(), inputs)
 	}
 	t.Run("chart_repo and chart_ca_cert from node properties install the chart the index lists", func(t *testing.T) {
 		res := run(t, map[string]any{"chart": "chaosops-demo", "version": "0.1.0"})

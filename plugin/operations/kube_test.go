@@ -47,17 +47,7 @@ spec:
 	state := &scriptrunner.State{Node: scriptrunner.Node{ID: "app"}, Instance: scriptrunner.Instance{ID: "app_1"}, DeploymentID: "d", ExecutionID: "e"}
 	run := func(op string, inputs map[string]any) *scriptrunner.Result {
 		t.Helper()
-		state.Operation.Name = op
-		p, err := scriptrunner.NewProxy(state)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inputs["kubeconfig"] = string(kubeconfig)
-		res, err := p.Run(t.Context(), scriptrunner.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
+		return runAs(t, state, op, string(kubeconfig), "", inputs)
 	}
 	t.Run("apply renders values, waits for the rollout and records the inventory", func(t *testing.T) {
 		res := run("kubernetes.apply", map[string]any{"manifest": manifestText, "values": map[string]any{"greeting": "hi"}, "wait": true, "timeout": "60s"})

@@ -281,3 +281,24 @@ func pidsWithEnv(kv string) []int {
 	}
 	return out
 }
+
+// runAs runs op on state as the script plugin does, with kubeconfig (the
+// test plane's, as text) among the inputs and the blueprint's resources in
+// resourceDir ("" for none).
+func runAs(t *testing.T, state *scriptrunner.State, op, kubeconfig, resourceDir string, inputs map[string]any) *scriptrunner.Result {
+	t.Helper()
+	state.Operation.Name = op
+	p, err := scriptrunner.NewProxy(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resourceDir != "" {
+		p.ResourceDir = resourceDir
+	}
+	inputs["kubeconfig"] = kubeconfig
+	res, err := p.Run(t.Context(), scriptrunner.Spec{Executable: chaosbinPath(t), Inputs: inputs, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
