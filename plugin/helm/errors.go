@@ -9,7 +9,7 @@ import (
 
 // BusyError says another run is installing, upgrading or rolling back the
 // release right now (its status is pending and recent). The caller retries
-// after StaleIn; by then the release is either done or treated as left by
+// after RetryAfter; by then the release is either done or treated as left by
 // a killed run and recovered.
 type BusyError struct {
 	// Release is "<namespace>/<name>".
@@ -28,8 +28,7 @@ func (e *BusyError) Error() string {
 		e.Release, e.Status, e.Since.UTC().Format(time.RFC3339), e.StaleIn.Round(time.Second))
 }
 
-// RetryAfter is StaleIn, kept between 15s and 5m: soon enough to see the
-// other run finish, not so soon that a stale release is polled.
+// RetryAfter is StaleIn, kept between 15s and 5m.
 func (e *BusyError) RetryAfter() time.Duration {
 	return min(max(e.StaleIn, 15*time.Second), 5*time.Minute)
 }
