@@ -25,24 +25,6 @@ func IsPrecheck(err error) bool {
 	return errors.As(err, &p)
 }
 
-// InvalidError is bad input: a field and how to fix it.
-type InvalidError struct {
-	Field string
-	Msg   string
-}
-
-func (e *InvalidError) Error() string { return e.Field + ": " + e.Msg }
-
-func invalidf(field, format string, args ...any) error {
-	return &InvalidError{Field: field, Msg: fmt.Sprintf(format, args...)}
-}
-
-// IsInvalid reports whether err is bad input.
-func IsInvalid(err error) bool {
-	var i *InvalidError
-	return errors.As(err, &i)
-}
-
 // webhookDenialPattern matches the API server's message for a request an
 // admission webhook refused (k8s.io/apiserver's webhook ToStatusErr):
 // `admission webhook "vauth.kb.io" denied the request: ...`.

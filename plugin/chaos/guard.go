@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 )
 
 // alwaysProtected are never targeted: faulting them would blind the
@@ -60,7 +61,7 @@ func checkGuardrails(obj *api.Object, g Guardrails, chaosNS string) error {
 	if d := obj.Spec.Common().Duration; d != nil {
 		dur, err := time.ParseDuration(*d)
 		if err != nil {
-			return invalidf("duration", "%q is not a duration; use e.g. 2m (max %s)", *d, g.MaxDuration)
+			return failure.Invalidf("duration", "%q is not a duration; use e.g. 2m (max %s)", *d, g.MaxDuration)
 		}
 		if dur > g.MaxDuration {
 			return precheckf("guardrail max_duration", "duration %s is longer than max_duration %s; shorten it or raise max_duration", dur, g.MaxDuration)
@@ -100,7 +101,7 @@ func checkMode(s *api.PodSelector, g Guardrails) error {
 	case api.ModeFixedPercent, api.ModeRandomMaxPercent:
 		pct, err := strconv.Atoi(s.Value)
 		if err != nil {
-			return invalidf("value", "%q is not a percentage; use e.g. 30", s.Value)
+			return failure.Invalidf("value", "%q is not a percentage; use e.g. 30", s.Value)
 		}
 		if pct > g.MaxPercent {
 			return precheckf("guardrail allow_all_targets", "mode %s with value %d%% is above the %d%% limit; set allow_all_targets: true to allow it", s.Mode, pct, g.MaxPercent)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 )
 
 // HTTPOptions are the inputs of run_http_chaos and `chaosops chaos http`.
@@ -39,7 +40,7 @@ func ParseSelector(s string) (map[string]string, error) {
 		}
 		k, v, ok := strings.Cut(part, "=")
 		if !ok || strings.TrimSpace(k) == "" {
-			return nil, invalidf("selector", "%q is not key=value; use e.g. app=demo", part)
+			return nil, failure.Invalidf("selector", "%q is not key=value; use e.g. app=demo", part)
 		}
 		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
@@ -49,13 +50,13 @@ func ParseSelector(s string) (map[string]string, error) {
 // HTTPObject builds the HTTPChaos for o, with errors naming the input.
 func HTTPObject(o HTTPOptions) (*api.Object, error) {
 	if o.Namespace == "" {
-		return nil, invalidf("namespace", "not set; give the namespace of the target pods")
+		return nil, failure.Invalidf("namespace", "not set; give the namespace of the target pods")
 	}
 	if len(o.Selector) == 0 {
-		return nil, invalidf("selector", "not set; give the labels of the target pods, e.g. app=demo (an empty selector would hit every pod)")
+		return nil, failure.Invalidf("selector", "not set; give the labels of the target pods, e.g. app=demo (an empty selector would hit every pod)")
 	}
 	if o.Port <= 0 || o.Port > 65535 {
-		return nil, invalidf("port", "%d is not a port; use the container port the app listens on, e.g. 8080", o.Port)
+		return nil, failure.Invalidf("port", "%d is not a port; use the container port the app listens on, e.g. 8080", o.Port)
 	}
 	if o.Mode == "" {
 		o.Mode = string(api.ModeOne) // the least blast radius; mode all needs allow_all_targets
@@ -67,7 +68,7 @@ func HTTPObject(o HTTPOptions) (*api.Object, error) {
 	case "response":
 		target = "Response"
 	default:
-		return nil, invalidf("target", "%q is not Request or Response", o.Target)
+		return nil, failure.Invalidf("target", "%q is not Request or Response", o.Target)
 	}
 	spec := &api.HTTPChaosSpec{Target: target, Port: int32(o.Port)}
 	spec.Selector = api.PodSelectorSpec{Namespaces: []string{o.Namespace}, LabelSelectors: o.Selector}
@@ -81,13 +82,13 @@ func HTTPObject(o HTTPOptions) (*api.Object, error) {
 		switch m {
 		case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodHead, http.MethodOptions:
 		default:
-			return nil, invalidf("method", "%q is not an HTTP method; use e.g. GET", o.Method)
+			return nil, failure.Invalidf("method", "%q is not an HTTP method; use e.g. GET", o.Method)
 		}
 		spec.Method = &m
 	}
 	if o.Code != 0 {
 		if target != "Response" {
-			return nil, invalidf("code", "selects responses; set target: Response or remove code")
+			return nil, failure.Invalidf("code", "selects responses; set target: Response or remove code")
 		}
 		c := int32(o.Code)
 		spec.Code = &c
@@ -112,7 +113,7 @@ func HTTPObject(o HTTPOptions) (*api.Object, error) {
 		actions++
 	}
 	if actions == 0 {
-		return nil, invalidf("abort", "no action given; set abort: true, delay, replace or patch")
+		return nil, failure.Invalidf("abort", "no action given; set abort: true, delay, replace or patch")
 	}
 	if o.Duration > 0 {
 		d := o.Duration.String()

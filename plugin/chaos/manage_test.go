@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 )
 
@@ -171,7 +172,7 @@ func TestDashboardTokenIsLeastPrivilege(t *testing.T) {
 		})
 	}
 	t.Run("a ttl below the API server's minimum names the field", func(t *testing.T) {
-		if _, err := f.r.DashboardToken(t.Context(), chaos.TokenOptions{Namespace: f.ns, TTL: time.Minute}); err == nil || !chaos.IsInvalid(err) {
+		if _, err := f.r.DashboardToken(t.Context(), chaos.TokenOptions{Namespace: f.ns, TTL: time.Minute}); err == nil || !failure.IsInvalid(err) {
 			t.Fatalf("err = %v", err)
 		}
 	})

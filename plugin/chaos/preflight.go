@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/selection"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 )
 
 // Names of Chaos Mesh's own workloads (its Helm chart's defaults).
@@ -52,7 +53,7 @@ func (r *Runner) Preflight(ctx context.Context, opts RunOptions) (*PreflightRepo
 	}
 	kind, ok := api.KindNamed(obj.Spec.Kind())
 	if !ok {
-		return nil, invalidf("kind", "%s is not a chaos kind", obj.Spec.Kind())
+		return nil, failure.Invalidf("kind", "%s is not a chaos kind", obj.Spec.Kind())
 	}
 	rep := &PreflightReport{Kind: kind.Name, Namespace: obj.Namespace}
 	if err := checkGuardrails(obj, opts.Guard, opts.ChaosNamespace); err != nil {
@@ -117,7 +118,7 @@ func (r *Runner) targetPods(ctx context.Context, obj *api.Object, rep *Preflight
 		sel := t.Selector.Selector
 		ls, err := podLabelSelector(sel)
 		if err != nil {
-			return nil, invalidf("selector", "%v", err)
+			return nil, failure.Invalidf("selector", "%v", err)
 		}
 		namespaces := sel.Namespaces
 		if len(namespaces) == 0 {

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 )
 
 // errAborted ends the hold when a must-hold probe is breached.
@@ -29,17 +30,17 @@ func (r *Runner) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	opts.setDefaults()
 	obj := opts.Object
 	if obj == nil || obj.Spec == nil {
-		return nil, invalidf("spec", "no chaos experiment given")
+		return nil, failure.Invalidf("spec", "no chaos experiment given")
 	}
 	if obj.Namespace == "" {
 		obj.Namespace = opts.Namespace
 	}
 	if obj.Namespace == "" {
-		return nil, invalidf("namespace", "not set; give the namespace of the chaos object")
+		return nil, failure.Invalidf("namespace", "not set; give the namespace of the chaos object")
 	}
 	kind, ok := api.KindNamed(obj.Spec.Kind())
 	if !ok {
-		return nil, invalidf("kind", "%s is not a chaos kind (one of %s)", obj.Spec.Kind(), strings.Join(api.KindNames(), ", "))
+		return nil, failure.Invalidf("kind", "%s is not a chaos kind (one of %s)", obj.Spec.Kind(), strings.Join(api.KindNames(), ", "))
 	}
 	if opts.Owner.RunID == "" {
 		opts.Owner.RunID = NewRunID()
@@ -79,7 +80,7 @@ func (r *Runner) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 // verdictFor maps a failed step to a verdict.
 func verdictFor(err error, otherwise Verdict) Verdict {
 	switch {
-	case IsPrecheck(err) || IsInvalid(err):
+	case IsPrecheck(err) || failure.IsInvalid(err):
 		return VerdictPrecheckFailed
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return VerdictCancelled
@@ -152,7 +153,7 @@ func (x *run) create(ctx context.Context) error {
 			return precheckf("admission webhook", "the server-side dry run was denied, nothing was created: %s", denial)
 		}
 		if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) {
-			return invalidf("spec", "the API server rejected %s: %v", x.res.Ref, err)
+			return failure.Invalidf("spec", "the API server rejected %s: %v", x.res.Ref, err)
 		}
 		return fmt.Errorf("dry-run create: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/operations"
 	"github.com/cloudify-chaos/chaosops/plugin/version"
 )
@@ -73,6 +74,15 @@ func markUsageErrors(cmds []*cli.Command) {
 type usageError struct{ error }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// usageIfInvalid marks bad input a domain call found (failure.IsInvalid)
+// as a usage error; any other error is returned as it is.
+func usageIfInvalid(err error) error {
+	if failure.IsInvalid(err) {
+		return usageError{err}
+	}
+	return err
+}
 
 // exitError carries a specific exit code (e.g. a verdict's).
 type exitError struct {

@@ -179,10 +179,7 @@ func runAndReport(c *cli.Context, obj *api.Object) error {
 	}
 	out, err := experiment.Run(c.Context, chaos.NewRunner(cl, log), x)
 	if out == nil {
-		if chaos.IsInvalid(err) {
-			return usageError{err}
-		}
-		return err
+		return usageIfInvalid(err)
 	}
 	res := out.Result
 	if path := c.String("output"); path != "" {

@@ -142,8 +142,5 @@ func printStatus(c *cli.Context, st *helm.Status, err error) error {
 		}
 		fmt.Fprintln(c.App.Writer, string(b))
 	}
-	if helm.IsInvalid(err) {
-		return usageError{err}
-	}
-	return err
+	return usageIfInvalid(err)
 }

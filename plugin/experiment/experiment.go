@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/grafana"
 	"github.com/cloudify-chaos/chaosops/plugin/probe"
 	"github.com/cloudify-chaos/chaosops/plugin/report"
@@ -47,7 +48,7 @@ type Outcome struct {
 
 // Run validates the probes, starts their load generators, runs the
 // experiment with the probes as hooks, and writes the report. Invalid
-// probes refuse the run before anything is created (chaos.IsInvalid). The
+// probes refuse the run before anything is created (failure.IsInvalid). The
 // outcome is returned with the run's error whenever the run started.
 func Run(ctx context.Context, runner *chaos.Runner, o Options) (*Outcome, error) {
 	log := o.Log
@@ -58,7 +59,7 @@ func Run(ctx context.Context, runner *chaos.Runner, o Options) (*Outcome, error)
 	if len(o.Probes) > 0 {
 		var err error
 		if set, err = probe.New(o.Probes, probe.Options{Log: log, Settle: o.Settle}); err != nil {
-			return nil, &chaos.InvalidError{Field: "probes", Msg: err.Error()}
+			return nil, &failure.InvalidError{Field: "probes", Err: err}
 		}
 		set.Start(ctx)
 		defer set.Close()

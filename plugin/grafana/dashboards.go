@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/kube"
 	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
 )
@@ -102,7 +103,7 @@ func (o DashboardOptions) withDefaults() (DashboardOptions, error) {
 		o.Timeout = kube.DefaultTimeout
 	}
 	bad := func(field, format string, args ...any) error {
-		return &kube.InvalidError{Field: field, Err: fmt.Errorf(format, args...)}
+		return &failure.InvalidError{Field: field, Err: fmt.Errorf(format, args...)}
 	}
 	switch {
 	case len(validation.IsDNS1123Label(o.Namespace)) > 0:
@@ -283,10 +284,10 @@ func UninstallDashboards(ctx context.Context, c *kube.Client, inst Installation,
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	if opts.Timeout < 0 {
-		return res, &kube.InvalidError{Field: "timeout", Err: fmt.Errorf("%s is negative; use e.g. 5m", opts.Timeout)}
+		return res, &failure.InvalidError{Field: "timeout", Err: fmt.Errorf("%s is negative; use e.g. 5m", opts.Timeout)}
 	}
 	if inst.Grafana.Len() > 0 && inst.FieldManager == "" {
-		return res, &kube.InvalidError{Field: "installation", Err: errors.New("names no field manager, so the mounts it owns cannot be found")}
+		return res, &failure.InvalidError{Field: "installation", Err: errors.New("names no field manager, so the mounts it owns cannot be found")}
 	}
 	m := kube.NewManager(c, opts.Log)
 	if inst.Grafana.Len() > 0 {
@@ -315,7 +316,7 @@ func UninstallDashboards(ctx context.Context, c *kube.Client, inst Installation,
 // error naming every object that cannot be a mounted dashboard.
 func checkDashboards(objs []manifest.Object, ns string) ([]manifest.Object, error) {
 	if len(objs) == 0 {
-		return nil, &kube.InvalidError{Field: "dashboards", Err: errors.New("none given; give ConfigMaps holding dashboards as <name>.json keys, e.g. manifests/grafana/chaosops-dashboard-configmap.yaml")}
+		return nil, &failure.InvalidError{Field: "dashboards", Err: errors.New("none given; give ConfigMaps holding dashboards as <name>.json keys, e.g. manifests/grafana/chaosops-dashboard-configmap.yaml")}
 	}
 	out := make([]manifest.Object, 0, len(objs))
 	var errs []error
@@ -326,7 +327,7 @@ func checkDashboards(objs []manifest.Object, ns string) ([]manifest.Object, erro
 		}
 		fail := func(format string, args ...any) {
 			errs = append(errs, &kube.ObjectError{Ref: kube.Ref(o.GetKind(), o.GetNamespace(), o.GetName()), Origin: o.Origin(), Op: "check",
-				Err: &kube.InvalidError{Err: fmt.Errorf(format, args...)}})
+				Err: &failure.InvalidError{Err: fmt.Errorf(format, args...)}})
 		}
 		switch {
 		case o.GroupVersionKind() != (schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}):
@@ -368,7 +369,7 @@ func checkGrafana(ctx context.Context, c *kube.Client, opts DashboardOptions) er
 	ref := kube.Ref("Deployment", opts.Namespace, opts.Deployment)
 	dep, err := c.Dynamic.Resource(deploymentsGVR).Namespace(opts.Namespace).Get(ctx, opts.Deployment, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return &kube.ObjectError{Ref: ref, Op: "get", Err: &kube.InvalidError{Err: errors.New("not found; install Grafana first (kube-prometheus), or set grafana_namespace and grafana_deployment to yours")}}
+		return &kube.ObjectError{Ref: ref, Op: "get", Err: &failure.InvalidError{Err: errors.New("not found; install Grafana first (kube-prometheus), or set grafana_namespace and grafana_deployment to yours")}}
 	}
 	if err != nil {
 		return &kube.ObjectError{Ref: ref, Op: "get", Err: err}
@@ -383,7 +384,7 @@ func checkGrafana(ctx context.Context, c *kube.Client, opts DashboardOptions) er
 		}
 	}
 	if container == nil {
-		return &kube.ObjectError{Ref: ref, Op: "check", Err: &kube.InvalidError{Field: "grafana_container",
+		return &kube.ObjectError{Ref: ref, Op: "check", Err: &failure.InvalidError{Field: "grafana_container",
 			Err: fmt.Errorf("the Deployment has no container %q (it has %s); set grafana_container to Grafana's", opts.Container, strings.Join(names, ", "))}}
 	}
 	paths, where, err := providerPaths(ctx, c, opts.Namespace, spec, container)
@@ -399,7 +400,7 @@ func checkGrafana(ctx context.Context, c *kube.Client, opts DashboardOptions) er
 			return nil
 		}
 	}
-	return &kube.ObjectError{Ref: ref, Op: "check", Err: &kube.InvalidError{Field: "dashboards_folder",
+	return &kube.ObjectError{Ref: ref, Op: "check", Err: &failure.InvalidError{Field: "dashboards_folder",
 		Err: fmt.Errorf("%s is not read by any file provider of Grafana (%s reads %s); set dashboards_folder to one of those", opts.Folder, where, strings.Join(paths, ", "))}}
 }
 

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 	"github.com/cloudify-chaos/chaosops/plugin/kube"
 	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
@@ -295,7 +296,7 @@ func TestInstallDashboardsRefuses(t *testing.T) {
 					t.Errorf("error %q lacks %q", err, w)
 				}
 			}
-			if !kube.IsInvalid(err) {
+			if !failure.IsInvalid(err) {
 				t.Errorf("not classified invalid: %v", err)
 			}
 			if s.configMapExists(t, "chaosops-dashboard") {
@@ -331,7 +332,7 @@ func TestDashboardOptionsValidate(t *testing.T) {
 				t.Fatalf("unexpected error: %v", err)
 			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 				t.Fatalf("error %v; want one containing %q", err, tc.want)
-			case tc.want != "" && !kube.IsInvalid(err):
+			case tc.want != "" && !failure.IsInvalid(err):
 				t.Fatalf("not classified invalid: %v", err)
 			}
 		})
@@ -371,7 +372,7 @@ func TestCheckDashboards(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v; want one containing %q", err, tc.want)
 			}
-			if !kube.IsInvalid(err) {
+			if !failure.IsInvalid(err) {
 				t.Errorf("not classified invalid: %v", err)
 			}
 		})

@@ -15,6 +15,7 @@ import (
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/launcher"
 )
 
@@ -37,14 +38,14 @@ func loadChart(ctx context.Context, r Release) (*chart.Chart, error) {
 		}
 		path = p
 	case strings.Contains(src, "://"):
-		return nil, invalidf("chart", "%s: only local paths, https:// URLs and chart repositories are supported (no oci://); give the https URL of the packaged chart with chart_sha256, or chart_repo with the chart's name and version", displayChart(src))
+		return nil, failure.Invalidf("chart", "%s: only local paths, https:// URLs and chart repositories are supported (no oci://); give the https URL of the packaged chart with chart_sha256, or chart_repo with the chart's name and version", displayChart(src))
 	default:
 		st, err := os.Stat(src)
 		if err != nil {
-			return nil, invalidf("chart", "%s: no such chart directory or .tgz file", src)
+			return nil, failure.Invalidf("chart", "%s: no such chart directory or .tgz file", src)
 		}
 		if st.IsDir() && r.ChartSHA256 != "" {
-			return nil, invalidf("chart_sha256", "applies to a packaged chart (.tgz or URL), and %s is a directory; drop chart_sha256 or package the chart", src)
+			return nil, failure.Invalidf("chart_sha256", "applies to a packaged chart (.tgz or URL), and %s is a directory; drop chart_sha256 or package the chart", src)
 		}
 		if !st.IsDir() && r.ChartSHA256 != "" {
 			if err := checkFileSHA256(src, r.ChartSHA256); err != nil {
@@ -55,10 +56,10 @@ func loadChart(ctx context.Context, r Release) (*chart.Chart, error) {
 	}
 	ch, err := loader.Load(path)
 	if err != nil {
-		return nil, invalidf("chart", "%s is not a valid chart: %v", displayChart(src), err)
+		return nil, failure.Invalidf("chart", "%s is not a valid chart: %v", displayChart(src), err)
 	}
 	if r.Version != "" && strings.TrimPrefix(r.Version, "v") != strings.TrimPrefix(ch.Metadata.Version, "v") {
-		return nil, invalidf("version", "the chart %s is version %s, not %s; give the chart of version %s or change version", ch.Metadata.Name, ch.Metadata.Version, r.Version, r.Version)
+		return nil, failure.Invalidf("version", "the chart %s is version %s, not %s; give the chart of version %s or change version", ch.Metadata.Name, ch.Metadata.Version, r.Version, r.Version)
 	}
 	return ch, nil
 }
@@ -71,10 +72,10 @@ func checkFileSHA256(path, want string) error {
 	}
 	got, err := launcher.FileSHA256(path)
 	if err != nil {
-		return invalidf("chart", "%s: %v", path, err)
+		return failure.Invalidf("chart", "%s: %v", path, err)
 	}
 	if got != want {
-		return invalidf("chart_sha256", "%s has sha256 %s, expected %s; nothing was installed", path, got, want)
+		return failure.Invalidf("chart_sha256", "%s has sha256 %s, expected %s; nothing was installed", path, got, want)
 	}
 	return nil
 }
@@ -83,7 +84,7 @@ func checkFileSHA256(path, want string) error {
 func parseSHA256(s string) (string, error) {
 	s = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "sha256:")))
 	if _, err := hex.DecodeString(s); err != nil || len(s) != 64 {
-		return "", invalidf("chart_sha256", "must be the 64 hex digits of the packaged chart's SHA-256 (e.g. from `sha256sum chart.tgz`)")
+		return "", failure.Invalidf("chart_sha256", "must be the 64 hex digits of the packaged chart's SHA-256 (e.g. from `sha256sum chart.tgz`)")
 	}
 	return s, nil
 }

@@ -7,33 +7,6 @@ import (
 	"time"
 )
 
-// InvalidError is input that cannot work as given: a bad release name, a
-// chart that is not there, a version or sha256 that does not match. Retrying
-// does not help; the message names the field and the fix.
-type InvalidError struct {
-	// Field names the option at fault (e.g. "chart", "chart_sha256").
-	Field string
-	// Err says what is wrong.
-	Err error
-}
-
-// Error returns "<field>: <cause>".
-func (e *InvalidError) Error() string { return e.Field + ": " + e.Err.Error() }
-
-// Unwrap returns the cause.
-func (e *InvalidError) Unwrap() error { return e.Err }
-
-func invalidf(field, format string, args ...any) *InvalidError {
-	return &InvalidError{Field: field, Err: fmt.Errorf(format, args...)}
-}
-
-// IsInvalid reports whether err is invalid input, so that retrying the same
-// input cannot succeed.
-func IsInvalid(err error) bool {
-	var ie *InvalidError
-	return errors.As(err, &ie)
-}
-
 // BusyError says another run is installing, upgrading or rolling back the
 // release right now (its status is pending and recent). The caller retries
 // after RetryAfter; by then the release is either done or treated as left by
@@ -45,21 +18,23 @@ type BusyError struct {
 	Status string
 	// Since is when the pending revision was written.
 	Since time.Time
-	// RetryAfter is how long until the pending revision counts as stale.
-	RetryAfter time.Duration
+	// StaleIn is how long until the pending revision counts as stale.
+	StaleIn time.Duration
 }
 
 // Error says who holds the release and when it is recovered.
 func (e *BusyError) Error() string {
 	return fmt.Sprintf("helm release %s: another run has it %s since %s; if no run is active it is recovered after %s",
-		e.Release, e.Status, e.Since.UTC().Format(time.RFC3339), e.RetryAfter.Round(time.Second))
+		e.Release, e.Status, e.Since.UTC().Format(time.RFC3339), e.StaleIn.Round(time.Second))
 }
 
-// IsBusy reports whether err is a BusyError.
-func IsBusy(err error) bool {
-	var be *BusyError
-	return errors.As(err, &be)
+// RetryAfter is StaleIn, kept between 15s and 5m.
+func (e *BusyError) RetryAfter() time.Duration {
+	return min(max(e.StaleIn, 15*time.Second), 5*time.Minute)
 }
+
+// RetryReason says another run holds the release.
+func (e *BusyError) RetryReason() string { return "another run holds the release" }
 
 // NotReadyError says the release's resources did not become ready within
 // the timeout. The release is marked failed; running Install again upgrades
@@ -81,11 +56,11 @@ func (e *NotReadyError) Error() string {
 // Unwrap returns the cause.
 func (e *NotReadyError) Unwrap() error { return e.Err }
 
-// IsNotReady reports whether err is a NotReadyError.
-func IsNotReady(err error) bool {
-	var nr *NotReadyError
-	return errors.As(err, &nr)
-}
+// RetryAfter is how long to wait before running the install again.
+func (e *NotReadyError) RetryAfter() time.Duration { return 15 * time.Second }
+
+// RetryReason says the release is not ready yet.
+func (e *NotReadyError) RetryReason() string { return "not ready yet" }
 
 // ErrNotFound is returned by Get for a release that does not exist.
 var ErrNotFound = errors.New("release not found")
@@ -104,6 +79,12 @@ func (e *FetchError) Error() string { return "chart " + e.URL + ": " + e.Err.Err
 
 // Unwrap returns the cause.
 func (e *FetchError) Unwrap() error { return e.Err }
+
+// RetryAfter is how long to wait before downloading again.
+func (e *FetchError) RetryAfter() time.Duration { return 30 * time.Second }
+
+// RetryReason says the chart download failed.
+func (e *FetchError) RetryReason() string { return "chart download failed" }
 
 // outcome turns an error of a helm action into ours: a wait that ran out of
 // time becomes a NotReadyError, a cancelled ctx says so first.

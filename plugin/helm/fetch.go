@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/cloudify-chaos/chaosops/plugin/download"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/launcher"
 	"github.com/cloudify-chaos/chaosops/plugin/redact"
 )
@@ -28,21 +29,21 @@ const mirrorURLFix = "mirror the .tgz and give it as chart (a file of the bluepr
 func fetchChart(ctx context.Context, rawURL, sum, cacheDir string, dl download.Options) (string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return "", invalidf("chart", "not a valid URL")
+		return "", failure.Invalidf("chart", "not a valid URL")
 	}
 	name := redact.URL(u)
 	if u.Scheme != "https" {
-		return "", invalidf("chart", "%s: only https:// URLs are fetched", name)
+		return "", failure.Invalidf("chart", "%s: only https:// URLs are fetched", name)
 	}
 	if sum == "" {
-		return "", invalidf("chart_sha256", "is required for a chart URL (%s): the hex SHA-256 of the .tgz, e.g. from `sha256sum`", name)
+		return "", failure.Invalidf("chart_sha256", "is required for a chart URL (%s): the hex SHA-256 of the .tgz, e.g. from `sha256sum`", name)
 	}
 	want, err := parseSHA256(sum)
 	if err != nil {
 		return "", err
 	}
 	return fetchArchive(ctx, u, want, cacheDir, dl, mirrorURLFix, func(got string) error {
-		return invalidf("chart_sha256", "%s has sha256 %s, expected %s; nothing was installed", name, got, want)
+		return failure.Invalidf("chart_sha256", "%s has sha256 %s, expected %s; nothing was installed", name, got, want)
 	})
 }
 
@@ -94,7 +95,7 @@ func downloadError(err error, field, fix string) error {
 	case errors.As(err, &de) && de.Transient:
 		return &FetchError{URL: de.URL, Err: fmt.Errorf("%w; if it stays unreachable, %s", de.Err, fix)}
 	case errors.As(err, &de):
-		return invalidf(field, "%s: %v; check the URL (and chart_ca_cert for a private CA), or %s", de.URL, de.Err, fix)
+		return failure.Invalidf(field, "%s: %v; check the URL (and chart_ca_cert for a private CA), or %s", de.URL, de.Err, fix)
 	}
 	return fmt.Errorf("chart %w", err)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/download"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 )
 
 // chartServer serves the packaged demo chart at /demo.tgz over HTTPS,
@@ -58,7 +59,7 @@ func TestInstallFromURL(t *testing.T) {
 	t.Run("a sha256 mismatch is refused before anything is created or cached", func(t *testing.T) {
 		wrong := strings.Repeat("a", 64)
 		_, err := Install(t.Context(), c.cfg, release(srv.URL+"/demo.tgz", wrong), c.log)
-		if !IsInvalid(err) || !strings.HasPrefix(err.Error(), "chart_sha256: ") || !strings.Contains(err.Error(), "has sha256 "+sum) {
+		if !failure.IsInvalid(err) || !strings.HasPrefix(err.Error(), "chart_sha256: ") || !strings.Contains(err.Error(), "has sha256 "+sum) {
 			t.Fatalf("error %v, want a chart_sha256 mismatch", err)
 		}
 		if r := c.records(t, "demo"); len(r) != 0 {
@@ -105,7 +106,7 @@ func TestInstallFromURL(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// Another sha256: the cache would serve the demo chart's.
 			_, err := Install(t.Context(), c.cfg, release(srv.URL+tc.url, strings.Repeat("c", 64)), c.log)
-			if !IsInvalid(err) || !strings.HasPrefix(err.Error(), tc.field+": ") || !strings.Contains(err.Error(), tc.want) {
+			if !failure.IsInvalid(err) || !strings.HasPrefix(err.Error(), tc.field+": ") || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want %s: ...%s", err, tc.field, tc.want)
 			}
 			if tc.hidden != "" && strings.Contains(err.Error(), tc.hidden) {
@@ -116,7 +117,7 @@ func TestInstallFromURL(t *testing.T) {
 	t.Run("a server that does not answer is a fetch error a retry may fix", func(t *testing.T) {
 		_, err := Install(t.Context(), c.cfg, release("https://127.0.0.1:1/demo.tgz", strings.Repeat("b", 64)), c.log)
 		var fe *FetchError
-		if !errors.As(err, &fe) || IsInvalid(err) {
+		if !errors.As(err, &fe) || failure.IsInvalid(err) {
 			t.Fatalf("error %v (%T), want a FetchError", err, err)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"k8s.io/client-go/rest"
 
 	"helm.sh/helm/v4/pkg/action"
@@ -179,10 +180,10 @@ func normalizeValues(v map[string]any) (map[string]any, error) {
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		return nil, invalidf("values", "cannot be stored as JSON: %v", err)
+		return nil, failure.Invalidf("values", "cannot be stored as JSON: %v", err)
 	}
 	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, invalidf("values", "cannot be stored as JSON: %v", err)
+		return nil, failure.Invalidf("values", "cannot be stored as JSON: %v", err)
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/google/go-cmp/cmp"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -155,7 +156,7 @@ func TestInstallRefusesBadInputBeforeCreatingAnything(t *testing.T) {
 			r.CacheDir = t.TempDir()
 			tc.edit(&r)
 			_, err := Install(t.Context(), c.cfg, r, c.log)
-			if !IsInvalid(err) || !strings.HasPrefix(err.Error(), tc.field+": ") || !strings.Contains(err.Error(), tc.want) {
+			if !failure.IsInvalid(err) || !strings.HasPrefix(err.Error(), tc.field+": ") || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v; want an InvalidError starting %q and containing %q", err, tc.field+": ", tc.want)
 			}
 			if r := c.records(t, "demo"); len(r) != 0 {

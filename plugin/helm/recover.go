@@ -51,7 +51,7 @@ func (s *session) recover(ctx context.Context, r Release, hist []*release.Releas
 	}
 	age, stale := time.Since(cur.Info.LastDeployed), r.Timeout+staleMargin
 	if age < stale {
-		return nil, false, &BusyError{Release: rf, Status: st.String(), Since: cur.Info.LastDeployed, RetryAfter: stale - age}
+		return nil, false, &BusyError{Release: rf, Status: st.String(), Since: cur.Info.LastDeployed, StaleIn: stale - age}
 	}
 	good := lastGood(hist)
 	if st == rcommon.StatusPendingInstall || good == nil {

@@ -1,6 +1,7 @@
 package helm
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -94,7 +95,8 @@ func TestInstallRecoversAReleaseLeftPendingByAKilledRun(t *testing.T) {
 		c.install(t, c.release(nil))
 		c.setRecord(t, "demo", 1, rcommon.StatusPendingUpgrade, time.Now())
 		_, err := Install(t.Context(), c.cfg, c.release(map[string]any{"greeting": "mine"}), c.log)
-		if !IsBusy(err) || !strings.Contains(err.Error(), "pending-upgrade") {
+		var be *BusyError
+		if !errors.As(err, &be) || !strings.Contains(err.Error(), "pending-upgrade") {
 			t.Fatalf("error %v, want a BusyError", err)
 		}
 		st, err := Get(t.Context(), c.cfg, "demo", c.ns, c.log)

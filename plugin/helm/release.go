@@ -11,6 +11,7 @@ import (
 	release "helm.sh/helm/v4/pkg/release/v1"
 
 	"github.com/cloudify-chaos/chaosops/plugin/download"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/redact"
 )
 
@@ -93,7 +94,7 @@ func (r *Release) validate() error {
 		return err
 	}
 	if r.Timeout < 0 {
-		return invalidf("timeout", "must not be negative (got %s); e.g. 5m", r.Timeout)
+		return failure.Invalidf("timeout", "must not be negative (got %s); e.g. 5m", r.Timeout)
 	}
 	if r.Timeout == 0 {
 		r.Timeout = DefaultTimeout
@@ -104,7 +105,7 @@ func (r *Release) validate() error {
 	if r.Download.Client == nil {
 		c, err := download.NewClient(r.CACert)
 		if err != nil {
-			return invalidf("chart_ca_cert", "%v", err)
+			return failure.Invalidf("chart_ca_cert", "%v", err)
 		}
 		r.Download.Client = c
 	}
@@ -122,7 +123,7 @@ func (r Release) CheckSource() error {
 		}
 	}
 	if strings.TrimSpace(r.Chart) == "" {
-		return invalidf("chart", "is required: a chart directory, a .tgz file, an https URL with chart_sha256, or a chart name with chart_repo and version")
+		return failure.Invalidf("chart", "is required: a chart directory, a .tgz file, an https URL with chart_sha256, or a chart name with chart_repo and version")
 	}
 	if r.ChartSHA256 != "" {
 		if _, err := parseSHA256(r.ChartSHA256); err != nil {
@@ -131,7 +132,7 @@ func (r Release) CheckSource() error {
 	}
 	if r.Download.Client == nil && r.CACert != "" {
 		if _, err := download.NewClient(r.CACert); err != nil {
-			return invalidf("chart_ca_cert", "%v", err)
+			return failure.Invalidf("chart_ca_cert", "%v", err)
 		}
 	}
 	return nil
@@ -143,37 +144,37 @@ func (r Release) validateRepo() error {
 	const want = "give the https URL of the chart repository (the folder holding index.yaml), e.g. https://charts.chaos-mesh.org"
 	u, err := url.Parse(strings.TrimSpace(r.ChartRepo))
 	if err != nil {
-		return invalidf("chart_repo", "is not a URL; %s", want)
+		return failure.Invalidf("chart_repo", "is not a URL; %s", want)
 	}
 	if u.Scheme != "https" || u.Host == "" {
-		return invalidf("chart_repo", "%s is not an https:// URL; %s", redact.URL(u), want)
+		return failure.Invalidf("chart_repo", "%s is not an https:// URL; %s", redact.URL(u), want)
 	}
 	name := strings.TrimSpace(r.Chart)
 	switch {
 	case name == "":
-		return invalidf("chart", "is required with chart_repo: the chart's name in the repository, e.g. chaos-mesh")
+		return failure.Invalidf("chart", "is required with chart_repo: the chart's name in the repository, e.g. chaos-mesh")
 	case strings.ContainsAny(name, "/:") || strings.HasSuffix(name, ".tgz"):
-		return invalidf("chart", "with chart_repo, chart is the chart's name in the repository (e.g. chaos-mesh), not %s; drop chart_repo to install a path or URL", displayChart(name))
+		return failure.Invalidf("chart", "with chart_repo, chart is the chart's name in the repository (e.g. chaos-mesh), not %s; drop chart_repo to install a path or URL", displayChart(name))
 	}
 	v := strings.TrimSpace(r.Version)
 	switch {
 	case v == "":
-		return invalidf("version", "is required with chart_repo: the exact chart version to install, e.g. 2.8.3 (the repository's index.yaml lists them)")
+		return failure.Invalidf("version", "is required with chart_repo: the exact chart version to install, e.g. 2.8.3 (the repository's index.yaml lists them)")
 	case strings.ContainsAny(v, "^~<>=!*|, ") || strings.ContainsAny(strings.SplitN(v, "-", 2)[0], "xX"):
-		return invalidf("version", "%q is a range; with chart_repo give the exact version to install, e.g. 2.8.3", v)
+		return failure.Invalidf("version", "%q is a range; with chart_repo give the exact version to install, e.g. 2.8.3", v)
 	}
 	return nil
 }
 
 func validateName(name, namespace string) error {
 	if name == "" {
-		return invalidf("release", "is required, e.g. chaos-mesh")
+		return failure.Invalidf("release", "is required, e.g. chaos-mesh")
 	}
 	if err := chartutil.ValidateReleaseName(name); err != nil {
-		return invalidf("release", "%q is not a valid release name: lowercase letters, digits and '-', at most 53 characters", name)
+		return failure.Invalidf("release", "%q is not a valid release name: lowercase letters, digits and '-', at most 53 characters", name)
 	}
 	if namespace == "" {
-		return invalidf("namespace", "is required")
+		return failure.Invalidf("namespace", "is required")
 	}
 	return nil
 }

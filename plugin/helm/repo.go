@@ -11,6 +11,7 @@ import (
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 
 	"github.com/cloudify-chaos/chaosops/plugin/download"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/redact"
 )
 
@@ -32,11 +33,11 @@ func fetchFromRepo(ctx context.Context, r Release) (string, error) {
 		r.Chart, redactURLString(r.ChartRepo), r.Version)
 	indexRaw, err := repo.ResolveReferenceURL(r.ChartRepo, "index.yaml")
 	if err != nil {
-		return "", invalidf("chart_repo", "%s: %v", redactURLString(r.ChartRepo), err)
+		return "", failure.Invalidf("chart_repo", "%s: %v", redactURLString(r.ChartRepo), err)
 	}
 	indexURL, err := url.Parse(indexRaw)
 	if err != nil {
-		return "", invalidf("chart_repo", "%s: %v", redactURLString(r.ChartRepo), err)
+		return "", failure.Invalidf("chart_repo", "%s: %v", redactURLString(r.ChartRepo), err)
 	}
 	index := redact.URL(indexURL)
 	dl := r.Download
@@ -47,7 +48,7 @@ func fetchFromRepo(ctx context.Context, r Release) (string, error) {
 	}
 	idx, err := parseIndex(data)
 	if err != nil {
-		return "", invalidf("chart_repo", "%s is not a Helm repository index (%v); give the URL of the folder holding index.yaml", index, err)
+		return "", failure.Invalidf("chart_repo", "%s is not a Helm repository index (%v); give the URL of the folder holding index.yaml", index, err)
 	}
 	cv, err := findVersion(idx, index, r.Chart, r.Version)
 	if err != nil {
@@ -55,23 +56,23 @@ func fetchFromRepo(ctx context.Context, r Release) (string, error) {
 	}
 	what := fmt.Sprintf("%s %s", r.Chart, cv.Version)
 	if len(cv.URLs) == 0 {
-		return "", invalidf("chart_repo", "%s lists no archive URL for %s; %s", index, what, fix)
+		return "", failure.Invalidf("chart_repo", "%s lists no archive URL for %s; %s", index, what, fix)
 	}
 	chartRaw, err := repo.ResolveReferenceURL(r.ChartRepo, cv.URLs[0])
 	if err != nil {
-		return "", invalidf("chart_repo", "%s lists an archive URL for %s that does not parse: %v", index, what, err)
+		return "", failure.Invalidf("chart_repo", "%s lists an archive URL for %s that does not parse: %v", index, what, err)
 	}
 	chartURL, err := url.Parse(chartRaw)
 	if err != nil {
-		return "", invalidf("chart_repo", "%s lists an archive URL for %s that does not parse: %v", index, what, err)
+		return "", failure.Invalidf("chart_repo", "%s lists an archive URL for %s that does not parse: %v", index, what, err)
 	}
 	archive := redact.URL(chartURL)
 	if chartURL.Scheme != "https" {
-		return "", invalidf("chart_repo", "%s lists %s for %s, which is not https; %s", index, archive, what, fix)
+		return "", failure.Invalidf("chart_repo", "%s lists %s for %s, which is not https; %s", index, archive, what, fix)
 	}
 	want, err := indexDigest(cv.Digest)
 	if err != nil {
-		return "", invalidf("chart_repo", "%s lists digest %q for %s, which is no sha256; give chart_sha256 to pin the archive instead", index, cv.Digest, what)
+		return "", failure.Invalidf("chart_repo", "%s lists digest %q for %s, which is no sha256; give chart_sha256 to pin the archive instead", index, cv.Digest, what)
 	}
 	if r.ChartSHA256 != "" {
 		pin, err := parseSHA256(r.ChartSHA256)
@@ -79,15 +80,15 @@ func fetchFromRepo(ctx context.Context, r Release) (string, error) {
 			return "", err
 		}
 		if want != "" && pin != want {
-			return "", invalidf("chart_sha256", "is %s, but %s lists digest %s for %s; nothing was downloaded or installed", pin, index, want, what)
+			return "", failure.Invalidf("chart_sha256", "is %s, but %s lists digest %s for %s; nothing was downloaded or installed", pin, index, want, what)
 		}
 		want = pin
 	}
 	if want == "" {
-		return "", invalidf("chart_repo", "%s lists no digest for %s, so the archive cannot be verified; give chart_sha256 to pin it", index, what)
+		return "", failure.Invalidf("chart_repo", "%s lists no digest for %s, so the archive cannot be verified; give chart_sha256 to pin it", index, what)
 	}
 	return fetchArchive(ctx, chartURL, want, r.CacheDir, r.Download, fix, func(got string) error {
-		return invalidf("chart_repo", "%s has sha256 %s, but %s lists digest %s for %s; the archive was refused and nothing was installed", archive, got, index, want, what)
+		return failure.Invalidf("chart_repo", "%s has sha256 %s, but %s lists digest %s for %s; the archive was refused and nothing was installed", archive, got, index, want, what)
 	})
 }
 
@@ -125,7 +126,7 @@ func findVersion(idx *repo.IndexFile, index, name, version string) (*repo.ChartV
 			names = append(names, n)
 		}
 		slices.Sort(names)
-		return nil, invalidf("chart", "%s has no chart %q; it has %s", index, name, listed(names))
+		return nil, failure.Invalidf("chart", "%s has no chart %q; it has %s", index, name, listed(names))
 	}
 	want := strings.TrimPrefix(strings.TrimSpace(version), "v")
 	available := make([]string, 0, len(versions))
@@ -135,7 +136,7 @@ func findVersion(idx *repo.IndexFile, index, name, version string) (*repo.ChartV
 		}
 		available = append(available, cv.Version)
 	}
-	return nil, invalidf("version", "%s is not in %s for chart %s; available: %s", version, index, name, listed(available))
+	return nil, failure.Invalidf("version", "%s is not in %s for chart %s; available: %s", version, index, name, listed(available))
 }
 
 // listed joins at most maxListed items and counts the rest.

@@ -17,6 +17,7 @@ import (
 	repo "helm.sh/helm/v4/pkg/repo/v1"
 
 	"github.com/cloudify-chaos/chaosops/plugin/download"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 )
 
 // chartRepo is a Helm chart repository over HTTPS at /charts: index.yaml
@@ -151,7 +152,7 @@ func TestInstallFromChartRepo(t *testing.T) {
 		defer cr.set(func(cr *chartRepo) { cr.body = cr.body[:len(cr.body)-len("tampered")] })
 		cache := t.TempDir()
 		_, err := Install(t.Context(), c.cfg, cr.release(c, "tampered", cache), c.log)
-		if !IsInvalid(err) || !strings.HasPrefix(err.Error(), "chart_repo: "+cr.archiveURL()+" has sha256 ") {
+		if !failure.IsInvalid(err) || !strings.HasPrefix(err.Error(), "chart_repo: "+cr.archiveURL()+" has sha256 ") {
 			t.Fatalf("error %v, want a chart_repo error naming the archive URL", err)
 		}
 		for _, want := range []string{"but " + index + " lists digest " + cr.digest + " for chaosops-crds 0.2.0", "nothing was installed"} {
@@ -173,7 +174,7 @@ func TestInstallFromChartRepo(t *testing.T) {
 		r.ChartSHA256 = strings.Repeat("ab", 32)
 		_, err := Install(t.Context(), c.cfg, r, c.log)
 		want := "chart_sha256: is " + strings.Repeat("ab", 32) + ", but " + index + " lists digest " + cr.digest
-		if !IsInvalid(err) || !strings.HasPrefix(err.Error(), want) {
+		if !failure.IsInvalid(err) || !strings.HasPrefix(err.Error(), want) {
 			t.Fatalf("error %v, want it to start %q", err, want)
 		}
 		if n := cr.count("/charts/"+cr.archive) - before; n != 0 {
@@ -252,7 +253,7 @@ func TestInstallFromChartRepo(t *testing.T) {
 			}
 			_, err := Install(t.Context(), c.cfg, r, c.log)
 			var fe *FetchError
-			if !errors.As(err, &fe) || IsInvalid(err) {
+			if !errors.As(err, &fe) || failure.IsInvalid(err) {
 				t.Fatalf("error %v (%T), want a FetchError (a later run may succeed)", err, err)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
@@ -295,7 +296,7 @@ func TestInstallFromChartRepoRefusesBadInput(t *testing.T) {
 			r := cr.release(c, "bad", t.TempDir())
 			tc.edit(&r)
 			_, err := Install(t.Context(), c.cfg, r, c.log)
-			if !IsInvalid(err) || !strings.HasPrefix(err.Error(), tc.field+": ") || !strings.Contains(err.Error(), tc.want) {
+			if !failure.IsInvalid(err) || !strings.HasPrefix(err.Error(), tc.field+": ") || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v; want an InvalidError starting %q and containing %q", err, tc.field+": ", tc.want)
 			}
 			if strings.Contains(err.Error(), "pw") {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"k8s.io/client-go/rest"
 
 	"helm.sh/helm/v4/pkg/action"
@@ -25,7 +26,7 @@ func Uninstall(ctx context.Context, cfg *rest.Config, name, namespace string, wa
 		return nil, err
 	}
 	if timeout < 0 {
-		return nil, invalidf("timeout", "must not be negative (got %s); e.g. 5m", timeout)
+		return nil, failure.Invalidf("timeout", "must not be negative (got %s); e.g. 5m", timeout)
 	}
 	if timeout == 0 {
 		timeout = DefaultTimeout

@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"sigs.k8s.io/yaml"
 
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
@@ -24,7 +25,7 @@ func MergeValues(files []string, values map[string]any, set []string) (map[strin
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return nil, invalidf("values file "+f, "cannot read it: %v", unwrapPath(err))
+			return nil, failure.Invalidf("values file "+f, "cannot read it: %v", unwrapPath(err))
 		}
 		m := map[string]any{}
 		if err := yaml.Unmarshal(b, &m); err != nil {
@@ -32,7 +33,7 @@ func MergeValues(files []string, values map[string]any, set []string) (map[strin
 			if l := yamlLineRE.FindStringSubmatch(err.Error()); l != nil {
 				msg += " (syntax error at line " + l[1] + ")"
 			}
-			return nil, invalidf("values file "+f, "%s", msg)
+			return nil, failure.Invalidf("values file "+f, "%s", msg)
 		}
 		out = loader.MergeMaps(out, m)
 	}
@@ -45,7 +46,7 @@ func MergeValues(files []string, values map[string]any, set []string) (map[strin
 	}
 	for _, s := range set {
 		if err := strvals.ParseInto(s, out); err != nil {
-			return nil, invalidf("set", "%q: %v; use key=value, a.b=value or list={a,b}", s, err)
+			return nil, failure.Invalidf("set", "%q: %v; use key=value, a.b=value or list={a,b}", s, err)
 		}
 	}
 	return out, nil

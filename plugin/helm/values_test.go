@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -44,7 +45,7 @@ func TestMergeValues(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := MergeValues(tc.files, tc.values, tc.set)
 			if tc.wantErr != "" {
-				if !IsInvalid(err) || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "s3cr3t") {
+				if !failure.IsInvalid(err) || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "s3cr3t") {
 					t.Fatalf("error %v, want %q", err, tc.wantErr)
 				}
 				return

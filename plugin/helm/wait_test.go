@@ -35,7 +35,8 @@ func TestInstallWait(t *testing.T) {
 		r := c.release(unschedulable)
 		r.Wait, r.Timeout = true, 3*time.Second
 		st, err := Install(t.Context(), c.cfg, r, c.log)
-		if !IsNotReady(err) || !strings.Contains(err.Error(), "Deployment/"+c.ns+"/demo-web") {
+		var nr *NotReadyError
+		if !errors.As(err, &nr) || !strings.Contains(err.Error(), "Deployment/"+c.ns+"/demo-web") {
 			t.Fatalf("error %v, want NotReady naming the Deployment", err)
 		}
 		if st == nil || st.Status != "failed" {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -28,7 +29,7 @@ func restConfig(opts ConnOptions) (*rest.Config, string, error) {
 		set++
 	}
 	if set != 1 {
-		return nil, "", invalidf("connection", "set exactly one of kubeconfig, api_options or in-cluster")
+		return nil, "", failure.Invalidf("connection", "set exactly one of kubeconfig, api_options or in-cluster")
 	}
 	switch {
 	case opts.API != nil:
@@ -59,7 +60,7 @@ func kubeconfigConfig(opts ConnOptions) (*rest.Config, string, error) {
 		raw, err = clientcmd.LoadFromFile(path)
 	} else {
 		if looksLikePath(opts.Kubeconfig) {
-			return nil, "", invalidf("kubeconfig", "no file at %s (the value is neither kubeconfig content nor an existing file)", opts.Kubeconfig)
+			return nil, "", failure.Invalidf("kubeconfig", "no file at %s (the value is neither kubeconfig content nor an existing file)", opts.Kubeconfig)
 		}
 		raw, err = clientcmd.Load([]byte(opts.Kubeconfig))
 	}
@@ -68,16 +69,16 @@ func kubeconfigConfig(opts ConnOptions) (*rest.Config, string, error) {
 		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
 			msg += " (syntax error at line " + m[1] + ")"
 		}
-		return nil, "", &InvalidError{Field: what, Err: errors.New(msg)}
+		return nil, "", &failure.InvalidError{Field: what, Err: errors.New(msg)}
 	}
 	secrets := kubeconfigSecrets(raw)
 	cc := clientcmd.NewNonInteractiveClientConfig(*raw, opts.Context, &clientcmd.ConfigOverrides{}, nil)
 	cfg, err := cc.ClientConfig()
 	if err != nil {
-		return nil, "", &InvalidError{Field: what, Err: errors.New(scrub(err.Error(), secrets))}
+		return nil, "", &failure.InvalidError{Field: what, Err: errors.New(scrub(err.Error(), secrets))}
 	}
 	if cfg.Insecure && !opts.InsecureSkipTLSVerify {
-		return nil, "", invalidf(what, "the cluster entry sets insecure-skip-tls-verify; TLS verification is only turned off when insecure_skip_tls_verify: true is also set explicitly")
+		return nil, "", failure.Invalidf(what, "the cluster entry sets insecure-skip-tls-verify; TLS verification is only turned off when insecure_skip_tls_verify: true is also set explicitly")
 	}
 	if opts.InsecureSkipTLSVerify {
 		setInsecure(cfg)
@@ -140,10 +141,10 @@ func setInsecure(cfg *rest.Config) {
 // apiConfig builds a REST config from api_options.
 func apiConfig(a APIOptions, insecure bool) (*rest.Config, error) {
 	if a.Host == "" {
-		return nil, invalidf("api_options.host", "is required, e.g. https://10.0.0.1:6443")
+		return nil, failure.Invalidf("api_options.host", "is required, e.g. https://10.0.0.1:6443")
 	}
 	if !strings.HasPrefix(a.Host, "https://") {
-		return nil, invalidf("api_options.host", "must be an https:// URL")
+		return nil, failure.Invalidf("api_options.host", "must be an https:// URL")
 	}
 	cfg := &rest.Config{Host: a.Host, BearerToken: a.Token}
 	var err error
@@ -157,7 +158,7 @@ func apiConfig(a APIOptions, insecure bool) (*rest.Config, error) {
 		return nil, err
 	}
 	if (len(cfg.CertData) == 0) != (len(cfg.KeyData) == 0) {
-		return nil, invalidf("api_options", "set both the client certificate and its key, or neither")
+		return nil, failure.Invalidf("api_options", "set both the client certificate and its key, or neither")
 	}
 	if insecure {
 		setInsecure(cfg)
@@ -178,12 +179,12 @@ func pemValue(field, v string, showPath bool) ([]byte, error) {
 	data, err := os.ReadFile(v)
 	if err != nil {
 		if showPath && looksLikePath(v) {
-			return nil, invalidf(field, "cannot read %s: %v", v, unwrapPath(err))
+			return nil, failure.Invalidf(field, "cannot read %s: %v", v, unwrapPath(err))
 		}
-		return nil, invalidf(field, "neither PEM content nor the path of a readable file")
+		return nil, failure.Invalidf(field, "neither PEM content nor the path of a readable file")
 	}
 	if !strings.Contains(string(data), "-----BEGIN") {
-		return nil, invalidf(field, "the file holds no PEM block")
+		return nil, failure.Invalidf(field, "the file holds no PEM block")
 	}
 	return data, nil
 }

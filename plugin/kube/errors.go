@@ -7,35 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 )
-
-// InvalidError is input that cannot work as given: a bad option value, an
-// unknown kind, a cluster-scoped object with a namespace. Retrying does not
-// help; the message names the field or object and the fix.
-type InvalidError struct {
-	// Field names the option at fault, if any (e.g. "timeout").
-	Field string
-	// Err says what is wrong.
-	Err error
-}
-
-// Error returns "<field>: <cause>".
-func (e *InvalidError) Error() string {
-	if e.Field == "" {
-		return e.Err.Error()
-	}
-	return e.Field + ": " + e.Err.Error()
-}
-
-// Unwrap returns the cause.
-func (e *InvalidError) Unwrap() error { return e.Err }
-
-func invalidf(field, format string, args ...any) *InvalidError {
-	return &InvalidError{Field: field, Err: fmt.Errorf(format, args...)}
-}
 
 // ObjectError is a failure about one object.
 type ObjectError struct {
@@ -69,6 +44,19 @@ func (e *ObjectError) Error() string {
 
 // Unwrap returns the cause.
 func (e *ObjectError) Unwrap() error { return e.Err }
+
+// Invalid reports whether the object cannot work as given: its cause is
+// bad input, or the API server refused it for good (a validation error, an
+// unknown kind, a field manager conflict, a missing namespace, forbidden),
+// so that retrying the same input cannot succeed.
+func (e *ObjectError) Invalid() bool {
+	c := e.Err
+	return failure.IsInvalid(c) || meta.IsNoMatchError(c) ||
+		apierrors.IsInvalid(c) || apierrors.IsBadRequest(c) || apierrors.IsConflict(c) ||
+		apierrors.IsForbidden(c) || apierrors.IsMethodNotSupported(c) ||
+		apierrors.IsUnsupportedMediaType(c) || apierrors.IsRequestEntityTooLargeError(c) ||
+		(apierrors.IsNotFound(c) && hint(c) != "")
+}
 
 // hint suggests the fix for common API errors.
 func hint(err error) string {
@@ -138,46 +126,11 @@ func (e *NotReadyError) Error() string {
 	return b.String()
 }
 
-// IsInvalid reports whether every failure in err is invalid input or a
-// permanent rejection by the API server (a validation error, an unknown
-// kind, a field manager conflict, a missing namespace, forbidden), so that
-// retrying the same input cannot succeed. Cancellation is not invalid.
-func IsInvalid(err error) bool {
-	if err == nil {
-		return false
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			if !IsInvalid(e) {
-				return false
-			}
-		}
-		return len(j.Unwrap()) > 0
-	}
-	var ie *InvalidError
-	var me *manifest.Error
-	if errors.As(err, &ie) || errors.As(err, &me) || meta.IsNoMatchError(err) {
-		return true
-	}
-	var oe *ObjectError
-	if errors.As(err, &oe) {
-		e := oe.Err
-		return apierrors.IsInvalid(e) || apierrors.IsBadRequest(e) || apierrors.IsConflict(e) ||
-			apierrors.IsForbidden(e) || apierrors.IsMethodNotSupported(e) ||
-			apierrors.IsUnsupportedMediaType(e) || apierrors.IsRequestEntityTooLargeError(e) ||
-			(apierrors.IsNotFound(e) && hint(e) != "")
-	}
-	return false
-}
+// RetryAfter is how long to wait before looking again.
+func (e *NotReadyError) RetryAfter() time.Duration { return 15 * time.Second }
 
-// IsNotReady reports whether err includes a NotReadyError.
-func IsNotReady(err error) bool {
-	var nr *NotReadyError
-	return errors.As(err, &nr)
-}
+// RetryReason says the objects are not ready yet.
+func (e *NotReadyError) RetryReason() string { return "not ready yet" }
 
 // interrupted says that op was cancelled when ctx has ended, keeping the
 // failures that are not just the cancellation echoed by each request.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,7 +41,7 @@ func TestObjectError(t *testing.T) {
 	}
 }
 
-func TestIsInvalid(t *testing.T) {
+func TestInvalid(t *testing.T) {
 	obj := func(err error) error { return &ObjectError{Ref: "ConfigMap/demo/a", Op: "apply", Err: err} }
 	tests := []struct {
 		name string
@@ -48,7 +49,7 @@ func TestIsInvalid(t *testing.T) {
 		want bool
 	}{
 		{"a manifest error is invalid", &manifest.Error{Origin: "a.yaml:1", Err: errors.New("yaml: bad")}, true},
-		{"a bad option is invalid", invalidf("timeout", "negative"), true},
+		{"a bad option is invalid", failure.Invalidf("timeout", "negative"), true},
 		{"an object the API server rejects as invalid is invalid", obj(apierrors.NewInvalid(schema.GroupKind{Kind: "ConfigMap"}, "a", nil)), true},
 		{"a field manager conflict is invalid until force_conflicts is set", obj(apierrors.NewApplyConflict(nil, "conflict")), true},
 		{"a missing namespace is invalid", obj(apierrors.NewNotFound(schema.GroupResource{Resource: "namespaces"}, "x")), true},
@@ -58,11 +59,11 @@ func TestIsInvalid(t *testing.T) {
 		{"joined errors are invalid only when all are",
 			errors.Join(obj(apierrors.NewInvalid(schema.GroupKind{Kind: "ConfigMap"}, "a", nil)), obj(apierrors.NewInternalError(errors.New("x")))), false},
 		{"joined invalid errors are invalid",
-			errors.Join(invalidf("a", "x"), &manifest.Error{Err: errors.New("y")}), true},
+			errors.Join(failure.Invalidf("a", "x"), &manifest.Error{Err: errors.New("y")}), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := IsInvalid(tt.err); got != tt.want {
+			if got := failure.IsInvalid(tt.err); got != tt.want {
 				t.Errorf("IsInvalid(%v) = %v, want %v", tt.err, got, tt.want)
 			}
 		})
@@ -77,8 +78,8 @@ func TestNotReadyError(t *testing.T) {
 	if got := err.Error(); got != want {
 		t.Errorf("Error() =\n%s\nwant\n%s", got, want)
 	}
-	if !IsNotReady(fmt.Errorf("wrapped: %w", err)) {
-		t.Error("IsNotReady = false")
+	if t2, ok := failure.AsTransient(fmt.Errorf("wrapped: %w", err)); !ok || t2.RetryAfter() != 15e9 || t2.RetryReason() != "not ready yet" {
+		t.Error("a wrapped NotReadyError is not transient: retry after 15s, not ready yet")
 	}
 }
 

@@ -3,6 +3,8 @@ package kube
 import (
 	"encoding/json"
 	"strconv"
+
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 )
 
 // Inventory lists the objects an Apply created or took over, so that a
@@ -56,7 +58,7 @@ func ParseInventory(data []byte) (*Inventory, error) {
 		return inv, nil
 	}
 	if err := json.Unmarshal(data, inv); err != nil {
-		return nil, &InvalidError{Err: err, Field: "inventory"}
+		return nil, &failure.InvalidError{Err: err, Field: "inventory"}
 	}
 	return inv, nil
 }

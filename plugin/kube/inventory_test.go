@@ -3,6 +3,7 @@ package kube
 import (
 	"testing"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -37,7 +38,7 @@ func TestInventory(t *testing.T) {
 	})
 	t.Run("a corrupt stored value is invalid input", func(t *testing.T) {
 		_, err := ParseInventory([]byte("{"))
-		if !IsInvalid(err) {
+		if !failure.IsInvalid(err) {
 			t.Errorf("error %v is not invalid input", err)
 		}
 	})

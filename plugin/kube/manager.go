@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -170,7 +171,7 @@ func (m *Manager) resolve(ctx context.Context, objs []manifest.Object, defaultNS
 		it.ref = refOf(obj)
 		if info, ok := crds[gvk.GroupKind()]; ok {
 			if !info.versions[gvk.Version] {
-				errs = append(errs, it.fail("resolve", &InvalidError{Err: fmt.Errorf("version %s is not served by CustomResourceDefinition/%s", gvk.Version, info.name)}))
+				errs = append(errs, it.fail("resolve", &failure.InvalidError{Err: fmt.Errorf("version %s is not served by CustomResourceDefinition/%s", gvk.Version, info.name)}))
 				continue
 			}
 			it.gvr = gvk.GroupVersion().WithResource(info.plural)
@@ -184,7 +185,7 @@ func (m *Manager) resolve(ctx context.Context, objs []manifest.Object, defaultNS
 					continue
 				}
 				if meta.IsNoMatchError(err) {
-					errs = append(errs, it.fail("resolve", &InvalidError{Err: fmt.Errorf("the API server has no kind %s in %s: a typo, or its CustomResourceDefinition is not installed", gvk.Kind, gvk.GroupVersion())}))
+					errs = append(errs, it.fail("resolve", &failure.InvalidError{Err: fmt.Errorf("the API server has no kind %s in %s: a typo, or its CustomResourceDefinition is not installed", gvk.Kind, gvk.GroupVersion())}))
 					continue
 				}
 				return nil, it.fail("resolve", err)
@@ -196,12 +197,12 @@ func (m *Manager) resolve(ctx context.Context, objs []manifest.Object, defaultNS
 		case it.namespaced && obj.GetNamespace() == "":
 			obj.SetNamespace(defaultNS)
 		case !it.namespaced && obj.GetNamespace() != "":
-			errs = append(errs, it.fail("resolve", &InvalidError{Err: fmt.Errorf("%s is cluster-scoped but metadata.namespace is %q; remove the namespace", gvk.Kind, obj.GetNamespace())}))
+			errs = append(errs, it.fail("resolve", &failure.InvalidError{Err: fmt.Errorf("%s is cluster-scoped but metadata.namespace is %q; remove the namespace", gvk.Kind, obj.GetNamespace())}))
 			continue
 		}
 		it.ref = refOf(obj)
 		if prev, ok := seen[it.key()]; ok {
-			errs = append(errs, it.fail("resolve", &InvalidError{Err: fmt.Errorf("duplicate of the object from %s", prev.origin)}))
+			errs = append(errs, it.fail("resolve", &failure.InvalidError{Err: fmt.Errorf("duplicate of the object from %s", prev.origin)}))
 			continue
 		}
 		seen[it.key()] = it

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -49,10 +50,10 @@ type ApplyOptions struct {
 
 func (o ApplyOptions) withDefaults() (ApplyOptions, error) {
 	if o.Timeout < 0 {
-		return o, invalidf("timeout", "%s is negative; use e.g. 5m", o.Timeout)
+		return o, failure.Invalidf("timeout", "%s is negative; use e.g. 5m", o.Timeout)
 	}
 	if o.Concurrency < 0 {
-		return o, invalidf("concurrency", "%d is negative; use e.g. %d", o.Concurrency, DefaultConcurrency)
+		return o, failure.Invalidf("concurrency", "%d is negative; use e.g. %d", o.Concurrency, DefaultConcurrency)
 	}
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
@@ -102,7 +103,7 @@ func (m *Manager) Apply(ctx context.Context, objs []manifest.Object, opts ApplyO
 	if len(objs) == 0 && opts.Prune && opts.Inventory.Len() > 0 {
 		// An empty source is more often a mistake (a template that rendered
 		// to nothing) than a wish to delete everything.
-		return res, invalidf("source", "has no objects; refusing to prune all %d objects of the inventory (use delete to remove them)", opts.Inventory.Len())
+		return res, failure.Invalidf("source", "has no objects; refusing to prune all %d objects of the inventory (use delete to remove them)", opts.Inventory.Len())
 	}
 	start := time.Now()
 	items, err := m.resolve(ctx, objs, opts.DefaultNamespace, false)

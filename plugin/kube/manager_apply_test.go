@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -134,7 +135,7 @@ func TestApplyBadInput(t *testing.T) {
 				want = append(want, strings.ReplaceAll(w, "{{.ns}}", c.ns))
 			}
 			mustContain(t, err, want...)
-			if !IsInvalid(err) {
+			if !failure.IsInvalid(err) {
 				t.Errorf("IsInvalid = false for %v", err)
 			}
 			if len(res.ChangeSet.Entries) != 0 {
@@ -157,7 +158,7 @@ metadata: {name: bad-port}
 spec: {ports: [{port: 99999}]}
 `), ApplyOptions{DefaultNamespace: c.ns})
 		mustContain(t, err, "Service/"+c.ns+"/bad-port from bad.yaml:5 (document 2): apply failed", "99999")
-		if !IsInvalid(err) {
+		if !failure.IsInvalid(err) {
 			t.Errorf("IsInvalid = false for %v", err)
 		}
 		if diff := cmp.Diff([]string{"ConfigMap/" + c.ns + "/good created"}, refs(res.ChangeSet)); diff != "" {
@@ -242,8 +243,9 @@ spec:
 		start := time.Now()
 		res, err := c.mgr.Apply(t.Context(), c.objects(t, "stuck.yaml", unschedulable), ApplyOptions{DefaultNamespace: c.ns, Wait: true, Timeout: 3 * time.Second})
 		mustContain(t, err, "timed out after 3s waiting for 1 object(s) to become ready", "Deployment/"+c.ns+"/stuck: InProgress")
-		if !IsNotReady(err) || IsInvalid(err) {
-			t.Errorf("IsNotReady = %v, IsInvalid = %v; want a not-ready error", IsNotReady(err), IsInvalid(err))
+		var nr *NotReadyError
+		if !errors.As(err, &nr) || failure.IsInvalid(err) {
+			t.Errorf("NotReadyError = %v, IsInvalid = %v; want a not-ready error", errors.As(err, &nr), failure.IsInvalid(err))
 		}
 		if d := time.Since(start); d > 10*time.Second {
 			t.Errorf("took %s for a 3s timeout", d)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -77,7 +78,7 @@ type delTarget struct {
 func (m *Manager) Delete(ctx context.Context, opts DeleteOptions) (*DeleteResult, error) {
 	res := &DeleteResult{DryRun: opts.DryRun, Inventory: mergeInventories(opts.Inventory, nil)}
 	if opts.Timeout < 0 {
-		return res, invalidf("timeout", "%s is negative; use e.g. 5m", opts.Timeout)
+		return res, failure.Invalidf("timeout", "%s is negative; use e.g. 5m", opts.Timeout)
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultTimeout
@@ -91,7 +92,7 @@ func (m *Manager) Delete(ctx context.Context, opts DeleteOptions) (*DeleteResult
 	var targets []*delTarget
 	if opts.Inventory != nil {
 		if len(opts.Objects) > 0 {
-			return res, invalidf("delete", "set an inventory or objects, not both")
+			return res, failure.Invalidf("delete", "set an inventory or objects, not both")
 		}
 		var err error
 		if targets, err = m.inventoryTargets(ctx, opts.Inventory.Entries); err != nil {
@@ -266,7 +267,7 @@ func (m *Manager) deleteOne(ctx context.Context, t *delTarget, manager string, d
 		if blocker, err := m.foreignInstances(ctx, live, keys); err != nil {
 			return nil, nil, false, fail(err)
 		} else if blocker != "" {
-			return nil, nil, false, fail(&InvalidError{Err: fmt.Errorf("it still defines objects we did not create (%s), which deleting it would delete too; delete them first", blocker)})
+			return nil, nil, false, fail(&failure.InvalidError{Err: fmt.Errorf("it still defines objects we did not create (%s), which deleting it would delete too; delete them first", blocker)})
 		}
 	}
 	uid := live.GetUID()

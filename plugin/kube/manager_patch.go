@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -36,13 +37,13 @@ type PatchOptions struct {
 func (o PatchOptions) withDefaults() (PatchOptions, error) {
 	switch {
 	case o.FieldManager == "":
-		return o, invalidf("field manager", "not set; a patch needs a field manager of its own, e.g. chaosops-patch")
+		return o, failure.Invalidf("field manager", "not set; a patch needs a field manager of its own, e.g. chaosops-patch")
 	case o.FieldManager == FieldManager:
-		return o, invalidf("field manager", "%q is the manager of whole objects applied by chaosops; a partial apply under it would remove their other fields, so use another name", FieldManager)
+		return o, failure.Invalidf("field manager", "%q is the manager of whole objects applied by chaosops; a partial apply under it would remove their other fields, so use another name", FieldManager)
 	case len(o.FieldManager) > 128:
-		return o, invalidf("field manager", "%d characters; the API server takes at most 128", len(o.FieldManager))
+		return o, failure.Invalidf("field manager", "%d characters; the API server takes at most 128", len(o.FieldManager))
 	case o.Timeout < 0:
-		return o, invalidf("timeout", "%s is negative; use e.g. 5m", o.Timeout)
+		return o, failure.Invalidf("timeout", "%s is negative; use e.g. 5m", o.Timeout)
 	}
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
@@ -122,7 +123,7 @@ func (m *Manager) patchOne(ctx context.Context, it *item, opts PatchOptions) (*C
 	ri := m.itemResource(it)
 	live, err := ri.Get(ctx, it.obj.GetName(), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return nil, nil, it.fail("patch", &InvalidError{Err: errors.New("the object does not exist; a patch only changes an existing object, so apply the object first")})
+		return nil, nil, it.fail("patch", &failure.InvalidError{Err: errors.New("the object does not exist; a patch only changes an existing object, so apply the object first")})
 	}
 	if err != nil {
 		return nil, nil, it.fail("get", err)

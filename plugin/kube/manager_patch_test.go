@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -141,7 +142,7 @@ func TestPatch(t *testing.T) {
 		missing := c.objects(t, "patch.yaml", strings.Replace(patchYAML, "name: web, namespace", "name: ghost, namespace", 1))
 		_, err := c.mgr.Patch(t.Context(), missing, opts)
 		mustContain(t, err, "Deployment/"+c.ns+"/ghost", "does not exist")
-		if !IsInvalid(err) {
+		if !failure.IsInvalid(err) {
 			t.Errorf("not classified invalid: %v", err)
 		}
 		if c.get(t, deployments, c.ns, "ghost") != nil {
@@ -174,7 +175,7 @@ func TestPatchOptions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := tc.opts.withDefaults()
 			mustContain(t, err, tc.want)
-			if !IsInvalid(err) {
+			if !failure.IsInvalid(err) {
 				t.Errorf("not classified invalid: %v", err)
 			}
 		})

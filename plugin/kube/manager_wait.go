@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,7 +35,7 @@ type WaitOptions struct {
 // deadline).
 func (m *Manager) Wait(ctx context.Context, inv Inventory, opts WaitOptions) error {
 	if opts.Timeout < 0 {
-		return invalidf("timeout", "%s is negative; use e.g. 5m", opts.Timeout)
+		return failure.Invalidf("timeout", "%s is negative; use e.g. 5m", opts.Timeout)
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultTimeout

@@ -103,7 +103,7 @@ func grafanaInstallDashboards(ctx context.Context, op *operation.Op) error {
 	// finds the ConfigMaps and the mounts.
 	plan, err := grafana.PlanDashboards(ctx, c, objs, opts)
 	if err != nil {
-		return classifyKube(err)
+		return retryOrFail(err)
 	}
 	if err := op.SetPropNow(ctx, propDashboards, jsonProp(plan)); err != nil {
 		return err
@@ -118,7 +118,7 @@ func grafanaInstallDashboards(ctx context.Context, op *operation.Op) error {
 		}
 		op.Return(map[string]any{"summary": res.ChangeSet.Summary(), "mounts": res.Installation.Mounts})
 	}
-	return classifyKube(err)
+	return retryOrFail(err)
 }
 
 func grafanaUninstallDashboards(ctx context.Context, op *operation.Op) error {
@@ -152,7 +152,7 @@ func grafanaUninstallDashboards(ctx context.Context, op *operation.Op) error {
 		}
 		op.Return(map[string]any{"summary": res.ChangeSet.Summary()})
 	}
-	return classifyKube(err)
+	return retryOrFail(err)
 }
 
 // dashboardSources reads the manifest and files inputs, falling back to

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/helm"
 )
 
@@ -172,7 +173,7 @@ func helmInstall(ctx context.Context, op *operation.Op) error {
 		op.SetProp(propHelm, helmProp(st))
 		op.Return(helmReturn(st))
 	}
-	return classifyHelm(err)
+	return retryOrFail(err)
 }
 
 func helmUninstall(ctx context.Context, op *operation.Op) error {
@@ -195,7 +196,7 @@ func helmUninstall(ctx context.Context, op *operation.Op) error {
 		}
 	}
 	if name == "" {
-		return &helm.InvalidError{Field: "release", Err: errors.New("is required: give the release name (no helm_release runtime property to take it from)")}
+		return &failure.InvalidError{Field: "release", Err: errors.New("is required: give the release name (no helm_release runtime property to take it from)")}
 	}
 	wait, err := op.Inputs.Bool("wait", true)
 	if err != nil {
@@ -217,7 +218,7 @@ func helmUninstall(ctx context.Context, op *operation.Op) error {
 		op.SetProp(propHelm, helmProp(st))
 		op.Return(helmReturn(st))
 	}
-	return classifyHelm(err)
+	return retryOrFail(err)
 }
 
 // blueprintFile resolves a path input: URLs and absolute paths are used as
@@ -232,7 +233,7 @@ func blueprintFile(ctx context.Context, op *operation.Op, field, v, dir string) 
 		if ctx.Err() != nil {
 			return "", err
 		}
-		return "", &helm.InvalidError{Field: field, Err: fmt.Errorf("%s is not a file of the blueprint (%v); give a file inside the blueprint archive (a chart packaged as .tgz), an absolute path on the manager, or an https URL", v, err)}
+		return "", &failure.InvalidError{Field: field, Err: fmt.Errorf("%s is not a file of the blueprint (%v); give a file inside the blueprint archive (a chart packaged as .tgz), an absolute path on the manager, or an https URL", v, err)}
 	}
 	return path, nil
 }
@@ -261,22 +262,4 @@ func helmReturn(st *helm.Status) map[string]any {
 	}
 	m["resources"] = res
 	return m
-}
-
-// classifyHelm: bad input fails; another run holding the release, a wait
-// that ran out, a download that failed, and a busy API server retry.
-func classifyHelm(err error) error {
-	var be *helm.BusyError
-	var fe *helm.FetchError
-	switch {
-	case err == nil || helm.IsInvalid(err) || errors.Is(err, context.Canceled) || errors.Is(err, operation.ErrCancelled):
-		return err
-	case errors.As(err, &be):
-		return &operation.RetryError{Reason: "another run holds the release", After: min(max(be.RetryAfter, 15*time.Second), 5*time.Minute), Err: err}
-	case helm.IsNotReady(err):
-		return &operation.RetryError{Reason: "not ready yet", After: 15 * time.Second, Err: err}
-	case errors.As(err, &fe):
-		return &operation.RetryError{Reason: "chart download failed", After: 30 * time.Second, Err: err}
-	}
-	return classifyKube(err)
 }

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/kube"
 	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
@@ -180,7 +178,7 @@ func kubeApply(ctx context.Context, op *operation.Op) error {
 	opts.DefaultNamespace = ns
 	objs, err := manifest.Load(ctx, srcs, manifest.Options{Values: values})
 	if err != nil {
-		return classifyKube(err)
+		return retryOrFail(err)
 	}
 	if opts.Inventory, err = storedInventory(ctx, op); err != nil {
 		return err
@@ -195,7 +193,7 @@ func kubeApply(ctx context.Context, op *operation.Op) error {
 		// what it created (entries without UID, owned by our field manager).
 		planned, err := m.Plan(ctx, objs, opts)
 		if err != nil {
-			return classifyKube(err)
+			return retryOrFail(err)
 		}
 		if err := op.SetPropNow(ctx, propInventory, inventoryProp(planned)); err != nil {
 			return err
@@ -216,7 +214,7 @@ func kubeApply(ctx context.Context, op *operation.Op) error {
 		op.SetProp(propKube, kubeSummary(res.ChangeSet, res.DryRun))
 		op.Return(map[string]any{"summary": res.ChangeSet.Summary()})
 	}
-	return classifyKube(err)
+	return retryOrFail(err)
 }
 
 func kubeSummary(cs kube.ChangeSet, dryRun bool) map[string]any {
@@ -262,24 +260,5 @@ func kubeDelete(ctx context.Context, op *operation.Op) error {
 		}
 		op.SetProp(propKube, kubeSummary(res.ChangeSet, false))
 	}
-	return classifyKube(err)
-}
-
-// classifyKube turns transient API conditions into retries; bad input
-// and everything else fail without retry. Cancellation passes through.
-func classifyKube(err error) error {
-	var fe *manifest.FetchError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &fe):
-		return &operation.RetryError{Reason: "a manifest download failed", After: 30 * time.Second, Err: err}
-	case kube.IsInvalid(err):
-		return err
-	case kube.IsNotReady(err):
-		return &operation.RetryError{Reason: "not ready yet", After: 15 * time.Second, Err: err}
-	case apierrors.IsTooManyRequests(err) || apierrors.IsServerTimeout(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err):
-		return &operation.RetryError{Reason: "the API server is busy", After: 10 * time.Second, Err: err}
-	}
-	return err
+	return retryOrFail(err)
 }

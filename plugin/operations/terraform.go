@@ -20,14 +20,6 @@ import (
 // Kubernetes cluster takes 10 to 20 minutes.
 const terraformTimeout = time.Hour
 
-// How long Cloudify waits before retrying an operation whose state is
-// locked by another run, or which could not connect to a registry, provider
-// API or backend.
-const (
-	lockRetry    = 30 * time.Second
-	networkRetry = time.Minute
-)
-
 // defaultModuleFiles are the files of a blueprint's module fetched when
 // the input module_files is not given.
 var defaultModuleFiles = []string{"main.tf", "variables.tf", "outputs.tf", "versions.tf"}
@@ -166,18 +158,18 @@ func runTerraform(ctx context.Context, op *operation.Op, verb string, run terraf
 			runErr = err
 		}
 	}
-	if runErr == nil {
-		return nil
+	return terraformOutcome(verb, runErr)
+}
+
+// terraformOutcome is retryOrFail with the operation named in a retry's
+// reason ("terraform apply: the state is locked"): the command that failed
+// may be the init an apply runs first.
+func terraformOutcome(verb string, err error) error {
+	err = retryOrFail(err)
+	if r, ok := operation.AsRetry(err); ok {
+		r.Reason = "terraform " + verb + ": " + r.Reason
 	}
-	if ctx.Err() == nil {
-		switch {
-		case errors.Is(runErr, terraform.ErrStateLocked):
-			return &operation.RetryError{Reason: "terraform " + verb + ": the state is locked", After: lockRetry, Err: runErr}
-		case errors.Is(runErr, terraform.ErrUnreachable):
-			return &operation.RetryError{Reason: "terraform " + verb + ": a connection failed", After: networkRetry, Err: runErr}
-		}
-	}
-	return runErr
+	return err
 }
 
 // recordTerraform stores a result: sensitive outputs as files (their

@@ -60,7 +60,7 @@ type Set struct {
 }
 
 // New validates specs, fills their defaults and prepares a Set. Errors
-// are *chaos.InvalidError naming the probe and the field.
+// are *failure.InvalidError naming the probe and the field.
 func New(specs []Spec, opts Options) (*Set, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cloudify-chaos/chaosops/plugin/chaos"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 )
 
 // Defaults of Spec.
@@ -45,16 +45,16 @@ var (
 )
 
 // specError names the probe and the field of a bad spec; it is a
-// chaos.InvalidError so the boundary classifies it as bad input.
+// failure.InvalidError so the edges treat it as bad input.
 func specError(name, field, format string, args ...any) error {
-	return &chaos.InvalidError{Field: fmt.Sprintf("probe %q: %s", name, field), Msg: fmt.Sprintf(format, args...)}
+	return failure.Invalidf(fmt.Sprintf("probe %q: %s", name, field), format, args...)
 }
 
 // normalize validates s and fills its defaults. index (from 1) names an
 // unnamed probe.
 func (s *Spec) normalize(index int) error {
 	if s.Name == "" {
-		return &chaos.InvalidError{Field: fmt.Sprintf("probe %d: name", index), Msg: "not set; give every probe a name (letters, digits, _ . -)"}
+		return failure.Invalidf(fmt.Sprintf("probe %d: name", index), "not set; give every probe a name (letters, digits, _ . -)")
 	}
 	bad := func(field, format string, args ...any) error { return specError(s.Name, field, format, args...) }
 	if !namePattern.MatchString(s.Name) {

@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/cloudify-chaos/chaosops/plugin/chaos"
 )
 
 func TestNewRejects(t *testing.T) {
@@ -105,9 +104,9 @@ func TestNewRejects(t *testing.T) {
 			if diff := cmp.Diff(tt.want, err.Error()); diff != "" {
 				t.Errorf("error (-want +got):\n%s", diff)
 			}
-			var invalid *chaos.InvalidError
+			var invalid *failure.InvalidError
 			if tt.opts.Settle == 0 && !errors.As(err, &invalid) {
-				t.Errorf("error is %T, want *chaos.InvalidError so the boundary treats it as bad input", err)
+				t.Errorf("error is %T, want *failure.InvalidError so the boundary treats it as bad input", err)
 			}
 		})
 	}

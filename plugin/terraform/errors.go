@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // CommandError is a terraform command that failed. Its text is Terraform's
@@ -49,6 +50,34 @@ func (e *CommandError) Is(target error) bool {
 		return e.Unreachable
 	}
 	return false
+}
+
+// How long to wait before running again a command that could not acquire
+// the state lock held by another run, or could not connect to a registry,
+// provider API or backend.
+const (
+	lockRetry    = 30 * time.Second
+	networkRetry = time.Minute
+)
+
+// RetryAfter is how long to wait before running again: a while for a
+// locked state or a failed connection, zero (no retry) otherwise.
+func (e *CommandError) RetryAfter() time.Duration {
+	switch {
+	case e.Lock != nil:
+		return lockRetry
+	case e.Unreachable:
+		return networkRetry
+	}
+	return 0
+}
+
+// RetryReason says what a retry waits for.
+func (e *CommandError) RetryReason() string {
+	if e.Lock != nil {
+		return "the state is locked"
+	}
+	return "a connection failed"
 }
 
 // ErrUnreachable is matched (errors.Is) by a CommandError whose command

@@ -23,7 +23,8 @@ type FieldError struct {
 func (e FieldError) Error() string { return e.Field + ": " + e.Problem + "; " + e.Fix }
 
 // InvalidError is returned by Validate: the object cannot be created as it
-// is. Callers branch on it with errors.As (invalid input is never retried).
+// is. It is invalid input (failure.Invalid), never retried; callers read
+// Fields with errors.As.
 type InvalidError struct {
 	// Fields lists the problems in field order.
 	Fields []FieldError
@@ -37,6 +38,9 @@ func (e *InvalidError) Error() string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Invalid reports true: the object must change before it can be created.
+func (e *InvalidError) Invalid() bool { return true }
 
 // Validate checks the parts of o that chaosops generates: the kind, the
 // selector's mode and value, the duration and the kind-specific rules (for

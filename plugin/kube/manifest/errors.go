@@ -1,6 +1,9 @@
 package manifest
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Error is invalid input found while reading a source: a missing or
 // unreadable file, a checksum mismatch, a template or syntax error, or an
@@ -23,6 +26,9 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
+// Invalid reports true: the source must change.
+func (e *Error) Invalid() bool { return true }
+
 func errorf(origin string, format string, args ...any) *Error {
 	return &Error{Origin: origin, Err: fmt.Errorf(format, args...)}
 }
@@ -42,3 +48,9 @@ func (e *FetchError) Error() string { return e.URL + ": " + e.Err.Error() }
 
 // Unwrap returns the cause.
 func (e *FetchError) Unwrap() error { return e.Err }
+
+// RetryAfter is how long to wait before downloading again.
+func (e *FetchError) RetryAfter() time.Duration { return 30 * time.Second }
+
+// RetryReason says a manifest download failed.
+func (e *FetchError) RetryReason() string { return "a manifest download failed" }
