@@ -15,10 +15,8 @@ import (
 // specFlags are the CLI flags of option sets, in order.
 func specFlags(sets ...runopts.Set) []cli.Flag {
 	var out []cli.Flag
-	for _, s := range sets {
-		for _, o := range s.On(runopts.FlagSide) {
-			out = append(out, specFlag(o))
-		}
+	for _, o := range runopts.On(runopts.FlagSide, sets...) {
+		out = append(out, specFlag(o))
 	}
 	return out
 }
@@ -110,11 +108,9 @@ func (s flagSource) Invalid(o *runopts.Option, err error) error {
 // redactSensitive registers the values of the sets' sensitive flags with
 // red before anything can log them.
 func (s flagSource) redactSensitive(red *redact.Redactor, sets ...runopts.Set) {
-	for _, set := range sets {
-		for _, o := range set.On(runopts.FlagSide) {
-			if o.Sensitive {
-				red.Add(s.c.String(o.Flag.Name))
-			}
+	for _, o := range runopts.On(runopts.FlagSide, sets...) {
+		if o.Sensitive {
+			red.Add(s.c.String(o.Flag.Name))
 		}
 	}
 }

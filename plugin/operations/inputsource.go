@@ -14,10 +14,8 @@ import (
 // specInputs are the operation inputs of option sets, in order.
 func specInputs(sets ...runopts.Set) []operation.Input {
 	var out []operation.Input
-	for _, s := range sets {
-		for _, o := range s.On(runopts.InputSide) {
-			out = append(out, operation.Input{Name: o.Input.Name, Description: o.Input.Description, Default: o.InputDefault(), Sensitive: o.Sensitive})
-		}
+	for _, o := range runopts.On(runopts.InputSide, sets...) {
+		out = append(out, operation.Input{Name: o.Input.Name, Description: o.Input.Description, Default: o.InputDefault(), Sensitive: o.Sensitive})
 	}
 	return out
 }

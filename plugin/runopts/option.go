@@ -170,12 +170,14 @@ func (s Set) Get(name string) *Option {
 	panic("runopts: no option " + name)
 }
 
-// On returns the options side has, in order.
-func (s Set) On(side Side) []*Option {
+// On returns the options of sets that side has, in order.
+func On(side Side, sets ...Set) []*Option {
 	var out []*Option
-	for i := range s {
-		if s[i].On(side) {
-			out = append(out, &s[i])
+	for _, s := range sets {
+		for i := range s {
+			if s[i].On(side) {
+				out = append(out, &s[i])
+			}
 		}
 	}
 	return out
