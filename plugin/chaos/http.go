@@ -9,6 +9,15 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/failure"
 )
 
+// Defaults of the HTTPChaos template, as the operation and the CLI offer
+// them (HTTPObject itself defaults Mode and Target only).
+const (
+	DefaultNamespace  = "default"
+	DefaultHTTPTarget = "Request"
+	DefaultHTTPPort   = 8080
+	DefaultHTTPPath   = "/"
+)
+
 // HTTPOptions are the inputs of run_http_chaos and `chaosops chaos http`.
 type HTTPOptions struct {
 	Namespace string

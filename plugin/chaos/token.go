@@ -21,6 +21,9 @@ const (
 	DashboardManager DashboardRole = "manager"
 )
 
+// DefaultTokenTTL is the lifetime of a dashboard token when none is given.
+const DefaultTokenTTL = time.Hour
+
 // TokenOptions describe a dashboard token.
 type TokenOptions struct {
 	Namespace string        // the app namespace the token may act in
@@ -67,7 +70,7 @@ func (r *Runner) DashboardToken(ctx context.Context, o TokenOptions) (*Token, er
 		return nil, failure.Invalidf("role", "%q is not viewer or manager", o.Role)
 	}
 	if o.TTL == 0 {
-		o.TTL = time.Hour
+		o.TTL = DefaultTokenTTL
 	}
 	if o.TTL < 10*time.Minute {
 		return nil, failure.Invalidf("ttl", "%s is shorter than the API server's 10m minimum; use e.g. 1h", o.TTL)

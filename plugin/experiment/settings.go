@@ -12,6 +12,14 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/probe"
 )
 
+// Defaults of the ProbeSettings shorthands that probe.Spec leaves to its
+// caller.
+const (
+	DefaultExpect     = probe.Deviate // the HTTP probe calls the faulted path
+	DefaultComparator = ">="
+	DefaultPromExpect = probe.MustHold
+)
+
 // ProbeSettings are the one-HTTP-probe and one-PromQL-probe shorthands that
 // the CLI flags (--probe-url, --promql, ...) and the operation inputs
 // (probe_url, promql, ...) share; Extra holds fully specified probes (the

@@ -1,0 +1,223 @@
+package runopts
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cloudify-chaos/chaosops/plugin/chaos"
+	"github.com/cloudify-chaos/chaosops/plugin/experiment"
+)
+
+// Source gives the values of options on one side: the operation's inputs
+// or the command's flags. Each method returns the option's value, or its
+// default on that side (Option.DefaultOn) when it is unset, as the Go type
+// of its Kind; its errors name the option as that side's user knows it.
+// The reader asks a Source only for options on its Side.
+type Source interface {
+	Side() Side
+	String(o *Option) string
+	Bool(o *Option) (bool, error)
+	Int(o *Option) (int, error)
+	Float(o *Option) (float64, error)
+	Duration(o *Option) (time.Duration, error)
+	List(o *Option) ([]string, error)
+	Ports(o *Option) ([]int, error)
+	// Value is a Labels value: a text, or on the input side a dict
+	// (map[string]any).
+	Value(o *Option) any
+	// Decode decodes a Dict into out, which it leaves alone when unset.
+	Decode(o *Option, out any) error
+	// Text is a Text value, the content of the named file for a flag with
+	// a FileMode, and whether it is set.
+	Text(o *Option) (string, bool, error)
+	// Invalid is err, about a value of o that the reader could not use, as
+	// this side reports it.
+	Invalid(o *Option, err error) error
+}
+
+// ReadRun reads the run and guardrail options (Run) and the chaos
+// object's namespace. The caller sets what no option gives: the Object,
+// the Owner's ids (the CLI's deployment flag is read) and OnIntent.
+func ReadRun(src Source) (chaos.RunOptions, error) {
+	r := reader{src: src, sets: []Set{Run, Manifest}}
+	o := chaos.RunOptions{Namespace: r.str("namespace"), ChaosNamespace: r.str("chaos_namespace"), Owner: chaos.Owner{Deployment: r.str("deployment")}}
+	o.Duration = get(&r, "duration", Source.Duration)
+	o.InjectionTimeout = get(&r, "injection_timeout", Source.Duration)
+	o.RecoveryTimeout = get(&r, "recovery_timeout", Source.Duration)
+	o.DeleteTimeout = get(&r, "delete_timeout", Source.Duration)
+	o.Guard.MaxDuration = get(&r, "max_duration", Source.Duration)
+	o.ForceCleanup = get(&r, "force_cleanup", Source.Bool)
+	o.Guard.AllowAllTargets = get(&r, "allow_all_targets", Source.Bool)
+	o.SkipDaemonCheck = get(&r, "skip_daemon_check", Source.Bool)
+	o.Guard.MaxPercent = get(&r, "max_percent", Source.Int)
+	o.Guard.AllowedNamespaces = get(&r, "allowed_namespaces", Source.List)
+	o.Guard.AllowedPorts = get(&r, "allowed_ports", Source.Ports)
+	o.Guard.SafetyLever, _ = r.text("safety_lever")
+	return o, r.err()
+}
+
+// ReadFailOn reads the verdicts that fail the operation (an input only).
+func ReadFailOn(src Source) ([]string, error) {
+	r := reader{src: src, sets: []Set{Run}}
+	l := get(&r, "fail_on", Source.List)
+	return l, r.err()
+}
+
+// ReadExperiment reads the probe, report and Grafana options (Probe) of
+// the run o. ReportDir stays empty when unset: each adapter has its own
+// root. The caller sets the Log.
+func ReadExperiment(src Source, o chaos.RunOptions) (experiment.Options, error) {
+	r := reader{src: src, sets: []Set{Probe}}
+	x := experiment.Options{Run: o, DashboardUID: r.str("grafana_dashboard_uid"), ReportDir: r.str("report_dir")}
+	x.Grafana.URL, x.Grafana.Token, x.Grafana.CAFile = r.str("grafana_url"), r.str("grafana_token"), r.str("grafana_ca_cert")
+	p := experiment.ProbeSettings{
+		URL: r.str("probe_url"), Method: r.str("probe_method"), Expect: r.str("probe_expect"),
+		PromQL: r.str("promql"), Comparator: r.str("promql_comparator"), PromExpect: r.str("promql_expect"),
+		PrometheusURL: r.str("prometheus_url"), PrometheusToken: r.str("prometheus_token"), PrometheusCA: r.str("prometheus_ca_cert"),
+	}
+	p.RPS, p.MinSuccess, p.Threshold = get(&r, "probe_rps", Source.Float), get(&r, "probe_min_success", Source.Float), get(&r, "promql_threshold", Source.Float)
+	p.Window, p.Interval = get(&r, "probe_window", Source.Duration), get(&r, "probe_interval", Source.Duration)
+	x.Settle = get(&r, "settle", Source.Duration)
+	if raw, ok := r.text("probes"); ok {
+		var err error
+		if p.Extra, err = experiment.ParseProbes([]byte(raw)); err != nil {
+			r.invalid("probes", err)
+		}
+	}
+	x.Probes = p.Specs()
+	return x, r.err()
+}
+
+// ReadHTTP reads the options of the HTTPChaos template (HTTP) and the
+// run's duration, which it sets as spec.duration.
+func ReadHTTP(src Source) (chaos.HTTPOptions, error) {
+	r := reader{src: src, sets: []Set{HTTP, Run}}
+	h := chaos.HTTPOptions{
+		Namespace: r.str("namespace"), Mode: r.str("mode"), Value: r.str("value"), Target: r.str("target"),
+		Path: r.str("path"), Method: r.str("method"),
+	}
+	h.Selector = r.labels("selector")
+	h.Port, h.Code = get(&r, "port", Source.Int), get(&r, "code", Source.Int)
+	h.Abort = get(&r, "abort", Source.Bool)
+	h.Delay, h.Duration = get(&r, "delay", Source.Duration), get(&r, "duration", Source.Duration)
+	r.decode("replace", &h.Replace)
+	r.decode("patch", &h.Patch)
+	return h, r.err()
+}
+
+// ReadSelection reads the options that find runs (Selection); an
+// operation sets the Deployment from its context.
+func ReadSelection(src Source) chaos.Selection {
+	r := reader{src: src, sets: []Set{Selection}}
+	return chaos.Selection{Namespace: r.str("namespace"), Deployment: r.str("deployment"), RunID: r.str("run_id")}
+}
+
+// ReadReap reads the cleanup options of reap and halt-all (Reap).
+func ReadReap(src Source) (chaos.RunOptions, error) {
+	r := reader{src: src, sets: []Set{Reap}}
+	o := chaos.RunOptions{ForceCleanup: get(&r, "force_cleanup", Source.Bool), DeleteTimeout: get(&r, "delete_timeout", Source.Duration)}
+	return o, r.err()
+}
+
+// ReadToken reads the options of a dashboard token (Token).
+func ReadToken(src Source) (chaos.TokenOptions, error) {
+	r := reader{src: src, sets: []Set{Token}}
+	o := chaos.TokenOptions{Namespace: r.str("namespace"), Role: chaos.DashboardRole(r.str("role")), TTL: get(&r, "ttl", Source.Duration)}
+	return o, r.err()
+}
+
+// reader reads options of sets from a Source and gathers their errors,
+// so that one run of an operation reports every wrong input at once.
+type reader struct {
+	src  Source
+	sets []Set
+	errs []error
+}
+
+// opt is the option keyed name in the first set that has it, if it
+// exists on the source's side.
+func (r *reader) opt(name string) (*Option, bool) {
+	for _, s := range r.sets {
+		for i := range s {
+			if s[i].Key() == name {
+				return &s[i], s[i].On(r.src.Side())
+			}
+		}
+	}
+	panic("runopts: no option " + name)
+}
+
+// get reads option name with the Source method read; zero when the
+// option does not exist on the source's side.
+func get[T any](r *reader, name string, read func(Source, *Option) (T, error)) T {
+	var v T
+	o, ok := r.opt(name)
+	if !ok {
+		return v
+	}
+	v, err := read(r.src, o)
+	if err != nil {
+		r.errs = append(r.errs, err)
+	}
+	return v
+}
+
+func (r *reader) str(name string) string {
+	if o, ok := r.opt(name); ok {
+		return r.src.String(o)
+	}
+	return ""
+}
+
+func (r *reader) text(name string) (string, bool) {
+	o, ok := r.opt(name)
+	if !ok {
+		return "", false
+	}
+	v, set, err := r.src.Text(o)
+	if err != nil {
+		r.errs = append(r.errs, err)
+	}
+	return v, set
+}
+
+// labels reads a Labels option: k=v text, or a dict whose values become
+// text.
+func (r *reader) labels(name string) map[string]string {
+	o, ok := r.opt(name)
+	if !ok {
+		return nil
+	}
+	switch v := r.src.Value(o).(type) {
+	case map[string]any:
+		out := make(map[string]string, len(v))
+		for k, val := range v {
+			out[k] = fmt.Sprint(val)
+		}
+		return out
+	case nil:
+		return map[string]string{}
+	default:
+		l, err := chaos.ParseSelector(fmt.Sprint(v))
+		if err != nil {
+			r.invalid(name, err)
+		}
+		return l
+	}
+}
+
+func (r *reader) decode(name string, out any) {
+	if o, ok := r.opt(name); ok {
+		if err := r.src.Decode(o, out); err != nil {
+			r.errs = append(r.errs, err)
+		}
+	}
+}
+
+func (r *reader) invalid(name string, err error) {
+	o, _ := r.opt(name)
+	r.errs = append(r.errs, r.src.Invalid(o, err))
+}
+
+func (r *reader) err() error { return errors.Join(r.errs...) }
