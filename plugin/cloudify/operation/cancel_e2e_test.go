@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
 )
 
 // waitForProp polls the stand-in's state until the operation has recorded
@@ -35,6 +36,9 @@ func cancelWhenHolding(t *testing.T, state *scriptrunner.State) context.Context 
 }
 
 func TestCancellation(t *testing.T) {
+	// Build the executable first (without CHAOSOPS_BIN): on a loaded
+	// machine the build would eat the 20 s before the cancel.
+	chaosbin.Path(t)
 	cases := []struct {
 		name        string
 		mode        scriptrunner.CancelMode
