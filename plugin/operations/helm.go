@@ -3,9 +3,7 @@ package operations
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -219,23 +217,6 @@ func helmUninstall(ctx context.Context, op *operation.Op) error {
 		op.Return(helmReturn(st))
 	}
 	return retryOrFail(err)
-}
-
-// blueprintFile resolves a path input: URLs and absolute paths are used as
-// they are, anything else is a file of the blueprint fetched into dir.
-func blueprintFile(ctx context.Context, op *operation.Op, field, v, dir string) (string, error) {
-	if v == "" || strings.Contains(v, "://") || filepath.IsAbs(v) {
-		return v, nil
-	}
-	target := filepath.Join(dir, field+"-"+filepath.Base(v))
-	path, err := op.Ctx.DownloadResource(ctx, v, target)
-	if err != nil {
-		if ctx.Err() != nil {
-			return "", err
-		}
-		return "", &failure.InvalidError{Field: field, Err: fmt.Errorf("%s is not a file of the blueprint (%v); give a file inside the blueprint archive (a chart packaged as .tgz), an absolute path on the manager, or an https URL", v, err)}
-	}
-	return path, nil
 }
 
 func defaultNamespace(ns string) string {

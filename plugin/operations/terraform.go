@@ -330,55 +330,6 @@ func inheritedEnviron() []string {
 	return out
 }
 
-// defaultWorkdir is the input workdir, or one folder per deployment and
-// node under $CHAOSOPS_WORKDIR (default ~/.chaosops/work).
-func defaultWorkdir(ctx context.Context, op *operation.Op) (string, error) {
-	if dir := op.Inputs.String("workdir", ""); dir != "" {
-		return dir, nil
-	}
-	dep, err := deploymentDir(ctx, op)
-	if err != nil {
-		return "", err
-	}
-	node, err := op.Ctx.NodeID(ctx)
-	if err != nil {
-		return "", fmt.Errorf("read the node id: %w", err)
-	}
-	if err := checkFolderID(node); err != nil {
-		return "", err
-	}
-	return filepath.Join(dep, node), nil
-}
-
-// deploymentDir is the deployment's working directory:
-// $CHAOSOPS_WORKDIR/<deployment> (default ~/.chaosops/work/<deployment>).
-func deploymentDir(ctx context.Context, op *operation.Op) (string, error) {
-	root := os.Getenv("CHAOSOPS_WORKDIR")
-	if root == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("no home folder (%v); set CHAOSOPS_WORKDIR", err)
-		}
-		root = filepath.Join(home, ".chaosops", "work")
-	}
-	dep, err := op.Ctx.DeploymentID(ctx)
-	if err != nil {
-		return "", fmt.Errorf("read the deployment id: %w", err)
-	}
-	if err := checkFolderID(dep); err != nil {
-		return "", err
-	}
-	return filepath.Join(root, dep), nil
-}
-
-// checkFolderID refuses ids that cannot safely name a folder.
-func checkFolderID(id string) error {
-	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, `/\`) {
-		return fmt.Errorf("cannot derive a folder from the id %q; set workdir (terraform) or report_dir (chaos)", id)
-	}
-	return nil
-}
-
 // fetchModule downloads the module's files from the blueprint (the ctx
 // proxy serves one file per call) into a temporary folder.
 func fetchModule(ctx context.Context, op *operation.Op, module string, files []string) (string, error) {
