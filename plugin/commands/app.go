@@ -1,5 +1,8 @@
-// Package commands is the CLI adapter: flags become the options of the same
-// domain calls the Cloudify operations make. No business logic lives here.
+// Package commands is the CLI adapter, a urfave/cli app: flags become the
+// options of the same domain calls the Cloudify operations make (the chaos
+// flags are derived from package runopts and read by its reader,
+// flagsource.go). No business logic lives here; which mode the executable
+// runs in is chosen by its main.
 package commands
 
 import (
