@@ -43,9 +43,10 @@ func targetNamespaces(obj *api.Object) []string {
 	return out
 }
 
-// checkGuardrails refuses a run the guardrails do not allow. The errors say
-// which input to change.
-func checkGuardrails(obj *api.Object, g Guardrails, chaosNS string) error {
+// checkPolicy refuses a well-formed run the policy does not allow: the
+// safety lever, protected namespaces, allowed_namespaces, allowed_ports.
+// The errors say which input to change.
+func checkPolicy(obj *api.Object, g Guardrails, chaosNS string) error {
 	if err := checkLever(g.SafetyLever); err != nil {
 		return err
 	}
@@ -56,20 +57,6 @@ func checkGuardrails(obj *api.Object, g Guardrails, chaosNS string) error {
 		}
 		if len(g.AllowedNamespaces) > 0 && !slices.Contains(g.AllowedNamespaces, ns) {
 			return precheckf("guardrail allowed_namespaces", "namespace %s is not in allowed_namespaces %v; add it there to allow it", ns, g.AllowedNamespaces)
-		}
-	}
-	if d := obj.Spec.Common().Duration; d != nil {
-		dur, err := time.ParseDuration(*d)
-		if err != nil {
-			return failure.Invalidf("duration", "%q is not a duration; use e.g. 2m (max %s)", *d, g.MaxDuration)
-		}
-		if dur > g.MaxDuration {
-			return precheckf("guardrail max_duration", "duration %s is longer than max_duration %s; shorten it or raise max_duration", dur, g.MaxDuration)
-		}
-	}
-	for _, t := range obj.Spec.Targets() {
-		if err := checkMode(t.Selector, g); err != nil {
-			return err
 		}
 	}
 	if h, ok := obj.Spec.(*api.HTTPChaosSpec); ok && len(g.AllowedPorts) > 0 && !slices.Contains(g.AllowedPorts, int(h.Port)) {
@@ -97,14 +84,14 @@ func checkMode(s *api.PodSelector, g Guardrails) error {
 	}
 	switch s.Mode {
 	case api.ModeAll:
-		return precheckf("guardrail allow_all_targets", "mode all affects every matched pod; set allow_all_targets: true to allow it, or use mode one/fixed/fixed-percent")
+		return failure.Invalidf("mode", "all affects every matched pod; set allow_all_targets: true to allow it, or use mode one/fixed/fixed-percent")
 	case api.ModeFixedPercent, api.ModeRandomMaxPercent:
 		pct, err := strconv.Atoi(s.Value)
 		if err != nil {
 			return failure.Invalidf("value", "%q is not a percentage; use e.g. 30", s.Value)
 		}
 		if pct > g.MaxPercent {
-			return precheckf("guardrail allow_all_targets", "mode %s with value %d%% is above the %d%% limit; set allow_all_targets: true to allow it", s.Mode, pct, g.MaxPercent)
+			return failure.Invalidf("value", "mode %s with value %d%% is above the %d%% limit (max_percent); lower it or set allow_all_targets: true", s.Mode, pct, g.MaxPercent)
 		}
 	}
 	return nil

@@ -47,18 +47,15 @@ type PreflightReport struct {
 // still injected.
 func (r *Runner) Preflight(ctx context.Context, opts RunOptions) (*PreflightReport, error) {
 	opts.setDefaults()
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
 	obj := opts.Object
 	if obj.Namespace == "" {
 		obj.Namespace = opts.Namespace
 	}
-	kind, ok := api.KindNamed(obj.Spec.Kind())
-	if !ok {
-		return nil, failure.Invalidf("kind", "%s is not a chaos kind", obj.Spec.Kind())
-	}
+	kind, _ := api.KindNamed(obj.Spec.Kind())
 	rep := &PreflightReport{Kind: kind.Name, Namespace: obj.Namespace}
-	if err := checkGuardrails(obj, opts.Guard, opts.ChaosNamespace); err != nil {
-		return rep, err
-	}
 	if _, err := r.chaos(kind, obj.Namespace).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
 		if apierrors.IsNotFound(err) {
 			return rep, precheckf("preflight crd", "the %s CRD is not installed (chaos-mesh.org/v1alpha1); install Chaos Mesh first", kind.Name)

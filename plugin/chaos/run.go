@@ -54,8 +54,8 @@ func (r *Runner) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 		Kind: kind.Name, Namespace: obj.Namespace, Name: obj.Name, RunID: opts.Owner.RunID,
 		Ref: ref(kind.Name, obj.Namespace, obj.Name), Started: r.Now(), Spec: obj.Spec,
 	}}
-	if err := obj.Validate(); err != nil {
-		return run.end(VerdictPrecheckFailed, err)
+	if err := opts.Check(); err != nil {
+		return run.end(verdictFor(err, VerdictPrecheckFailed), err)
 	}
 	if _, err := r.Preflight(ctx, opts); err != nil {
 		return run.end(verdictFor(err, VerdictPrecheckFailed), err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -60,20 +59,14 @@ func dashboardRules(role DashboardRole) []any {
 // API. On Kubernetes ≥ 1.24 a ServiceAccount has no token Secret, which is
 // why reading ServiceAccount.secrets[0] does not work.
 func (r *Runner) DashboardToken(ctx context.Context, o TokenOptions) (*Token, error) {
-	if o.Namespace == "" {
-		return nil, failure.Invalidf("namespace", "not set; give the app namespace the dashboard may act in")
+	if err := o.Check(); err != nil {
+		return nil, err
 	}
 	if o.Role == "" {
 		o.Role = DashboardViewer
 	}
-	if o.Role != DashboardViewer && o.Role != DashboardManager {
-		return nil, failure.Invalidf("role", "%q is not viewer or manager", o.Role)
-	}
 	if o.TTL == 0 {
 		o.TTL = DefaultTokenTTL
-	}
-	if o.TTL < 10*time.Minute {
-		return nil, failure.Invalidf("ttl", "%s is shorter than the API server's 10m minimum; use e.g. 1h", o.TTL)
 	}
 	name := "chaosops-dashboard-" + string(o.Role)
 	meta := map[string]any{"name": name, "namespace": o.Namespace, "labels": map[string]any{LabelManagedBy: ManagedBy}}

@@ -15,6 +15,7 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
 	"github.com/cloudify-chaos/chaosops/plugin/experiment"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/kube"
 	"github.com/cloudify-chaos/chaosops/plugin/redact"
 	"github.com/cloudify-chaos/chaosops/plugin/report"
@@ -75,7 +76,7 @@ func runAndReport(c *cli.Context, obj *api.Object) error {
 	src.redactSensitive(red, runopts.Probe)
 	x, err := runopts.ReadExperiment(src, o)
 	if err != nil {
-		return err
+		return refused(err)
 	}
 	x.Log = log
 	if x.ReportDir == "" {
@@ -112,6 +113,17 @@ func runAndReport(c *cli.Context, obj *api.Object) error {
 		err = fmt.Errorf("verdict %s", res.Verdict)
 	}
 	return &exitError{code: code, err: err}
+}
+
+// refused is the error of a run the checks refused before connecting: a
+// guardrail refusing a well-formed run by policy (the safety lever, a
+// namespace or port not allowed) exits with precheck_failed's code, any
+// bad value is a usage error.
+func refused(err error) error {
+	if chaos.IsPrecheck(err) && !failure.IsInvalid(err) {
+		return &exitError{code: VerdictExitCodes[chaos.VerdictPrecheckFailed], err: err}
+	}
+	return usageIfInvalid(err)
 }
 
 // printCleanup says how a forced or incomplete cleanup went: what was
@@ -210,13 +222,13 @@ func chaosCommand() *cli.Command {
 				Usage: "mint a short-lived Chaos Dashboard token for a least-privilege ServiceAccount; prints the token on stdout",
 				Flags: append(connFlags(), specFlags(runopts.Token)...),
 				Action: func(c *cli.Context) error {
+					o, err := runopts.ReadToken(flagSource{c})
+					if err != nil {
+						return usageIfInvalid(err)
+					}
 					red := &redact.Redactor{}
 					log := cliLogger(c, red)
 					cl, err := cliConnect(c, log)
-					if err != nil {
-						return err
-					}
-					o, err := runopts.ReadToken(flagSource{c})
 					if err != nil {
 						return err
 					}
@@ -238,18 +250,22 @@ func manageCommand(name, usage string, flags []cli.Flag, do func(context.Context
 	return &cli.Command{
 		Name: name, Usage: usage, Flags: flags,
 		Action: func(c *cli.Context) error {
+			src := flagSource{c}
+			o, err := runopts.ReadReap(src)
+			if err != nil {
+				return err
+			}
+			s, err := runopts.ReadSelection(src)
+			if err != nil {
+				return usageIfInvalid(err)
+			}
 			red := &redact.Redactor{}
 			log := cliLogger(c, red)
 			cl, err := cliConnect(c, log)
 			if err != nil {
 				return err
 			}
-			src := flagSource{c}
-			o, err := runopts.ReadReap(src)
-			if err != nil {
-				return err
-			}
-			objs, err := do(c.Context, chaos.NewRunner(cl, log), runopts.ReadSelection(src), o)
+			objs, err := do(c.Context, chaos.NewRunner(cl, log), s, o)
 			b, _ := json.MarshalIndent(objs, "", "  ")
 			fmt.Fprintln(c.App.Writer, string(b))
 			if chaos.IsCleanupIncomplete(err) {

@@ -59,9 +59,9 @@ func helmCommand() *cli.Command {
 						Name: c.Args().Get(0), Chart: c.Args().Get(1), ChartRepo: c.String("repo"), ChartSHA256: c.String("sha256"),
 						Version: c.String("version"), CACert: c.String("ca-file"), Values: values, CreateNamespace: c.Bool("create-namespace"),
 						SkipCRDs: c.Bool("skip-crds"), ForceConflicts: c.Bool("force-conflicts"), Wait: c.Bool("wait"), Timeout: c.Duration("timeout"),
-						CacheDir: c.String("cache-dir"),
+						CacheDir: c.String("cache-dir"), Namespace: c.String("namespace"),
 					}
-					if err := r.CheckSource(); err != nil {
+					if err := r.Check(); err != nil {
 						return usageError{err}
 					}
 					cl, log, err := helmConnect(c)
@@ -104,6 +104,9 @@ func releaseAction(fn func(c *cli.Context, cfg *rest.Config, name, ns string, lo
 	return func(c *cli.Context) error {
 		if c.NArg() != 1 {
 			return usagef("give RELEASE")
+		}
+		if err := errors.Join(helm.CheckName(c.Args().First()), kube.CheckNamespace("namespace", c.String("namespace"))); err != nil {
+			return usageError{err}
 		}
 		cl, log, err := helmConnect(c)
 		if err != nil {

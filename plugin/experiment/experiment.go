@@ -6,6 +6,7 @@ package experiment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -46,7 +47,25 @@ type Outcome struct {
 	Summary map[string]any
 }
 
-// Run validates the probes, starts their load generators, runs the
+// Check runs every check of the experiment that needs no cluster: the
+// run's (chaos.RunOptions.Check), the probes' and Grafana's URL and CA
+// file. An adapter calls it before it connects, so that a refused run
+// creates and writes nothing; Run calls it too. Errors name the field.
+func (o Options) Check() error {
+	errs := []error{o.Run.Check()}
+	if _, err := probe.Check(o.Probes, o.Settle); err != nil {
+		errs = append(errs, err)
+	}
+	if o.Grafana.URL != "" {
+		if field, err := o.Grafana.Check(); err != nil {
+			name := map[string]string{"URL": "grafana_url", "CAFile": "grafana_ca_cert"}[field]
+			errs = append(errs, &failure.InvalidError{Field: name, Err: err})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Run checks the options (Check), starts the probes' load generators, runs the
 // experiment with the probes as hooks, and writes the report. Invalid
 // probes refuse the run before anything is created (failure.IsInvalid). The
 // outcome is returned with the run's error whenever the run started.
@@ -54,6 +73,9 @@ func Run(ctx context.Context, runner *chaos.Runner, o Options) (*Outcome, error)
 	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if err := o.Check(); err != nil {
+		return nil, err
 	}
 	var set *probe.Set
 	if len(o.Probes) > 0 {

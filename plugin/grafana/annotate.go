@@ -268,3 +268,18 @@ func (c Client) httpClient() (*http.Client, error) {
 	}
 	return &http.Client{Transport: tr, Timeout: requestTimeout}, nil
 }
+
+// Check refuses, before anything is contacted, a URL that is not an
+// http(s) URL and a CA file that cannot be read or holds no certificate.
+// The error names the Client field: URL or CAFile.
+func (c Client) Check() (field string, err error) {
+	if u, perr := url.Parse(c.URL); perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "URL", fmt.Errorf("%q is not an http(s) URL; give Grafana's base URL, e.g. https://grafana.example.com", redact.Password(c.URL, "(unparsable)"))
+	}
+	if c.HTTPClient == nil && c.CAFile != "" {
+		if _, err := c.httpClient(); err != nil {
+			return "CAFile", err
+		}
+	}
+	return "", nil
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/launcher"
+	"github.com/cloudify-chaos/chaosops/plugin/redact"
 )
 
 // loadChart reads r.Chart (directory, .tgz, https URL, or a name in
@@ -31,26 +33,15 @@ func loadChart(ctx context.Context, r Release) (*chart.Chart, error) {
 			return nil, err
 		}
 		path = p
-	case strings.HasPrefix(src, "https://") || strings.HasPrefix(src, "http://"):
+	case strings.Contains(src, "://"):
 		p, err := fetchChart(ctx, src, r.ChartSHA256, r.CacheDir, r.Download)
 		if err != nil {
 			return nil, err
 		}
 		path = p
-	case strings.Contains(src, "://"):
-		return nil, failure.Invalidf("chart", "%s: only local paths, https:// URLs and chart repositories are supported (no oci://); give the https URL of the packaged chart with chart_sha256, or chart_repo with the chart's name and version", displayChart(src))
 	default:
-		st, err := os.Stat(src)
-		if err != nil {
-			return nil, failure.Invalidf("chart", "%s: no such chart directory or .tgz file", src)
-		}
-		if st.IsDir() && r.ChartSHA256 != "" {
-			return nil, failure.Invalidf("chart_sha256", "applies to a packaged chart (.tgz or URL), and %s is a directory; drop chart_sha256 or package the chart", src)
-		}
-		if !st.IsDir() && r.ChartSHA256 != "" {
-			if err := checkFileSHA256(src, r.ChartSHA256); err != nil {
-				return nil, err
-			}
+		if err := checkChart(src, r.ChartSHA256); err != nil {
+			return nil, err
 		}
 		path = src
 	}
@@ -62,6 +53,40 @@ func loadChart(ctx context.Context, r Release) (*chart.Chart, error) {
 		return nil, failure.Invalidf("version", "the chart %s is version %s, not %s; give the chart of version %s or change version", ch.Metadata.Name, ch.Metadata.Version, r.Version, r.Version)
 	}
 	return ch, nil
+}
+
+// checkChart checks a chart source that needs no download: a URL's form
+// (https, with its sha256), or a local chart directory or .tgz that must
+// exist, match its sha256 and load.
+func checkChart(src, sum string) error {
+	if strings.Contains(src, "://") {
+		u, err := url.Parse(src)
+		switch {
+		case err != nil:
+			return failure.Invalidf("chart", "not a valid URL; give the https URL of the packaged chart with chart_sha256")
+		case u.Scheme != "https":
+			return failure.Invalidf("chart", "%s: only local paths, https:// URLs and chart repositories are supported (no %s://); give the https URL of the packaged chart with chart_sha256, or chart_repo with the chart's name and version", displayChart(src), u.Scheme)
+		case sum == "":
+			return failure.Invalidf("chart_sha256", "is required for a chart URL (%s): the hex SHA-256 of the .tgz, e.g. from `sha256sum`", redact.URL(u))
+		}
+		return nil
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		return failure.Invalidf("chart", "%s: no such chart directory or .tgz file", src)
+	}
+	if st.IsDir() && sum != "" {
+		return failure.Invalidf("chart_sha256", "applies to a packaged chart (.tgz or URL), and %s is a directory; drop chart_sha256 or package the chart", src)
+	}
+	if !st.IsDir() && sum != "" {
+		if err := checkFileSHA256(src, sum); err != nil {
+			return err
+		}
+	}
+	if _, err := loader.Load(src); err != nil {
+		return failure.Invalidf("chart", "%s is not a valid chart: %v", src, err)
+	}
+	return nil
 }
 
 // checkFileSHA256 compares a local file's digest with want.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cloudify-chaos/chaosops/plugin/download"
 	"github.com/cloudify-chaos/chaosops/plugin/failure"
+	"github.com/cloudify-chaos/chaosops/plugin/kube"
 	"github.com/cloudify-chaos/chaosops/plugin/redact"
 )
 
@@ -112,10 +113,36 @@ func (r *Release) validate() error {
 	return nil
 }
 
+// Check checks, before anything is contacted, the release name, the
+// namespace when it is set (an adapter may take it from the cluster
+// later) and where the chart comes from (CheckSource).
+func (r Release) Check() error {
+	if err := CheckName(r.Name); err != nil {
+		return err
+	}
+	if err := kube.CheckNamespace("namespace", r.Namespace); err != nil {
+		return err
+	}
+	return r.CheckSource()
+}
+
+// CheckName refuses a release name Helm would refuse.
+func CheckName(name string) error {
+	if name == "" {
+		return failure.Invalidf("release", "is required, e.g. chaos-mesh")
+	}
+	if err := chartutil.ValidateReleaseName(name); err != nil {
+		return failure.Invalidf("release", "%q is not a valid release name: lowercase letters, digits and '-', at most 53 characters", name)
+	}
+	return nil
+}
+
 // CheckSource checks the fields that say where the chart comes from
 // (chart, chart_repo, version, chart_sha256, chart_ca_cert) without
-// reading or downloading anything, so that an adapter can refuse them
-// before it connects to a cluster. Install checks them too.
+// downloading anything, so that an adapter can refuse them before it
+// connects to a cluster: a URL must be https with its sha256, a local
+// chart must exist and load (a .tgz that is no chart is refused) and match
+// its sha256. Install checks them too.
 func (r Release) CheckSource() error {
 	if r.ChartRepo != "" {
 		if err := r.validateRepo(); err != nil {
@@ -135,7 +162,10 @@ func (r Release) CheckSource() error {
 			return failure.Invalidf("chart_ca_cert", "%v", err)
 		}
 	}
-	return nil
+	if r.ChartRepo != "" {
+		return nil
+	}
+	return checkChart(strings.TrimSpace(r.Chart), r.ChartSHA256)
 }
 
 // validateRepo checks the chart repository form, so that a wrong input
@@ -167,11 +197,8 @@ func (r Release) validateRepo() error {
 }
 
 func validateName(name, namespace string) error {
-	if name == "" {
-		return failure.Invalidf("release", "is required, e.g. chaos-mesh")
-	}
-	if err := chartutil.ValidateReleaseName(name); err != nil {
-		return failure.Invalidf("release", "%q is not a valid release name: lowercase letters, digits and '-', at most 53 characters", name)
+	if err := CheckName(name); err != nil {
+		return err
 	}
 	if namespace == "" {
 		return failure.Invalidf("namespace", "is required")

@@ -14,6 +14,7 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify"
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/experiment"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/report"
 	"github.com/cloudify-chaos/chaosops/plugin/runopts"
 )
@@ -156,6 +157,9 @@ func runChaos(ctx context.Context, op *operation.Op, obj *api.Object) error {
 		return err
 	}
 	x.Log = op.Log
+	if x.ReportDir != "" && !filepath.IsAbs(x.ReportDir) {
+		return failure.Invalidf("report_dir", "%s is relative: it would land in the operation's temporary working folder and be lost; give an absolute path, or leave it unset for $CHAOSOPS_WORKDIR/<deployment>/reports", x.ReportDir)
+	}
 	if x.ReportDir == "" {
 		root, err := deploymentDir(ctx, op)
 		if err != nil {
@@ -227,7 +231,10 @@ func logCleanup(op *operation.Op, ref string, cl *chaos.Cleanup) {
 }
 
 func selection(ctx context.Context, op *operation.Op, all bool) (chaos.Selection, error) {
-	s := runopts.ReadSelection(inputSource{op.Inputs})
+	s, err := runopts.ReadSelection(inputSource{op.Inputs})
+	if err != nil {
+		return s, err
+	}
 	if !all {
 		dep, err := op.Ctx.DeploymentID(ctx)
 		if err != nil {
@@ -337,6 +344,12 @@ func preflightChaos(ctx context.Context, op *operation.Op) error {
 	}
 	o, err := ownedRun(ctx, op, obj)
 	if err != nil {
+		return err
+	}
+	if _, err := runopts.ReadFailOn(inputSource{op.Inputs}); err != nil {
+		return err
+	}
+	if err := o.Check(); err != nil {
 		return err
 	}
 	c, err := connect(ctx, op)

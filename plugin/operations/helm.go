@@ -10,6 +10,7 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/helm"
+	"github.com/cloudify-chaos/chaosops/plugin/kube"
 )
 
 // propHelm is the runtime property describing the release (never its
@@ -155,8 +156,9 @@ func helmInstall(ctx context.Context, op *operation.Op) error {
 	if r.Values, err = helm.MergeValues(files, values, nil); err != nil {
 		return err
 	}
-	// Where the chart comes from is checked before connecting.
-	if err := r.CheckSource(); err != nil {
+	// The name, the namespace and where the chart comes from are checked
+	// before connecting.
+	if err := r.Check(); err != nil {
 		return err
 	}
 	c, err := connect(ctx, op)
@@ -202,6 +204,9 @@ func helmUninstall(ctx context.Context, op *operation.Op) error {
 	}
 	timeout, err := op.Inputs.Duration("timeout", helm.DefaultTimeout)
 	if err != nil {
+		return err
+	}
+	if err := errors.Join(helm.CheckName(name), kube.CheckNamespace("namespace", ns)); err != nil {
 		return err
 	}
 	c, err := connect(ctx, op)

@@ -171,7 +171,7 @@ func kubeApply(ctx context.Context, op *operation.Op) error {
 	}
 	opts.Wait, opts.Prune, opts.ForceConflicts, opts.DryRun = b("wait", false), b("prune", true), b("force_conflicts", false), b("dry_run", false)
 	opts.Timeout, err = in.Duration("timeout", kube.DefaultTimeout)
-	errs = append(errs, err)
+	errs = append(errs, err, kube.CheckNamespace("namespace", ns))
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}

@@ -15,19 +15,12 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/scriptrunner"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/cmd/reliability/trial"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 	"github.com/cloudify-chaos/chaosops/plugin/operations"
 )
 
-// refusedKubeconfig points at a port where nothing listens: an operation
-// that gets as far as connecting fails with "connection refused", which
-// names no input. So every wrong input must be reported before connecting.
-const refusedKubeconfig = `apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
-users: [{name: u, user: {token: not-used-123456}}]
-contexts: [{name: c, context: {cluster: c, user: u}}]
-current-context: c
-`
+// refusedKubeconfig: every wrong input must be reported before connecting.
+const refusedKubeconfig = testenv.RefusedKubeconfig
 
 // wrongInputs is a wrong value for each input name that the type-based
 // guesses of wrongValue do not cover, with companion inputs that make the
@@ -101,31 +94,7 @@ var freeInputs = map[string]string{
 // another owner ("op/input", or "*/input" for every operation): the case
 // is skipped with the finding while it still fails, and fails once fixed,
 // so the entry is removed then.
-var knownGaps = map[string]string{
-	"*/namespace":                        "namespace names are not checked (DNS-1123 label) before connecting; the API server's error names the object, not the input (operations adapters)",
-	"chaos_actions.run_http_chaos/mode":  "the chaos adapter connects before chaos.Run validates the object (operations/chaos.go: validate and check guardrails before connect)",
-	"chaos_actions.preflight/mode":       "as chaos_actions.run_http_chaos/mode",
-	"chaos_actions.run_http_chaos/value": "as chaos_actions.run_http_chaos/mode",
-	"chaos_actions.preflight/value":      "as chaos_actions.run_http_chaos/mode",
-	"*/safety_lever":                     "checked by the guardrails after connecting (operations/chaos.go); its value is now fail-safe (chaos/guard.go)",
-	"*/chaos_namespace":                  "not checked as a namespace name before connecting (operations/chaos.go)",
-	"*/fail_on":                          "verdict names in fail_on are not checked: a typo silently never matches (operations/chaos.go)",
-	"chaos_actions.dashboard_token/role": "the role is checked by chaos.DashboardToken after connecting (operations/chaos.go)",
-	"*/probe_url":                        "probe inputs are checked after connecting (operations/chaos.go, plugin/probe)",
-	"*/probe_method":                     "as probe_url",
-	"*/probe_expect":                     "as probe_url",
-	"*/promql":                           "as probe_url",
-	"*/promql_comparator":                "as probe_url",
-	"*/promql_expect":                    "as probe_url",
-	"*/prometheus_url":                   "as probe_url",
-	"*/prometheus_ca_cert":               "as probe_url",
-	"*/grafana_url":                      "report inputs are checked after connecting (operations/chaos.go, plugin/report)",
-	"*/grafana_ca_cert":                  "as grafana_url",
-	"*/report_dir":                       "a relative report_dir is accepted after connecting; it lands in the operation's temporary cwd (operations/chaos.go)",
-	"*/release":                          "the release name is checked by helm.Install after connecting (operations/helm.go)",
-	"terraform.destroy/keep_workdir":     "keep_workdir is read after terraform destroy ran (operations/terraform.go: read it with the other inputs)",
-	"*/workdir":                          "a relative workdir is accepted: the state would land in the operation's temporary cwd and be lost (operations/terraform.go)",
-}
+var knownGaps = map[string]string{}
 
 // knownGap returns the finding recorded for op's input, if any.
 func knownGap(op, input string) (string, bool) {

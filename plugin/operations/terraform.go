@@ -133,6 +133,11 @@ func destroyAndClean(ctx context.Context, op *operation.Op, w *terraform.Workspa
 // runTerraform reads the inputs, opens the workspace, runs the verb and
 // turns its result into runtime properties.
 func runTerraform(ctx context.Context, op *operation.Op, verb string, run terraformVerb) error {
+	// keep_workdir (destroy's) is used after terraform ran: a wrong value
+	// must refuse the run before it starts.
+	if _, err := op.Inputs.Bool("keep_workdir", false); err != nil {
+		return err
+	}
 	opt, cleanup, err := terraformOptions(ctx, op)
 	defer cleanup()
 	if err != nil {

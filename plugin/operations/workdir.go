@@ -18,6 +18,9 @@ import (
 // node under $CHAOSOPS_WORKDIR (default ~/.chaosops/work).
 func defaultWorkdir(ctx context.Context, op *operation.Op) (string, error) {
 	if dir := op.Inputs.String("workdir", ""); dir != "" {
+		if !filepath.IsAbs(dir) {
+			return "", failure.Invalidf("workdir", "%s is relative: the state would land in the operation's temporary working folder and be lost; give an absolute path, or leave it unset for $CHAOSOPS_WORKDIR/<deployment>/<node>", dir)
+		}
 		return dir, nil
 	}
 	dep, err := deploymentDir(ctx, op)

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/redact"
 )
 
@@ -68,23 +69,15 @@ func New(specs []Spec, opts Options) (*Set, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	switch {
-	case opts.Settle == 0:
+	if opts.Settle == 0 {
 		opts.Settle = DefaultSettle
-	case opts.Settle < 0:
-		return nil, fmt.Errorf("settle: %s is negative; use e.g. %s", opts.Settle, DefaultSettle)
+	}
+	specs, err := Check(specs, opts.Settle)
+	if err != nil {
+		return nil, err
 	}
 	s := &Set{opts: opts, log: opts.Log, deviated: map[string]bool{}}
-	seen := map[string]bool{}
-	for i, spec := range specs {
-		spec.Phases = slices.Clone(spec.Phases)
-		if err := spec.normalize(i + 1); err != nil {
-			return nil, err
-		}
-		if seen[spec.Name] {
-			return nil, specError(spec.Name, "name", "used by two probes; give each probe its own name")
-		}
-		seen[spec.Name] = true
+	for _, spec := range specs {
 		p := &probe{spec: spec}
 		switch spec.Kind {
 		case HTTP:
@@ -104,6 +97,30 @@ func New(specs []Spec, opts Options) (*Set, error) {
 		s.probes = append(s.probes, p)
 	}
 	return s, nil
+}
+
+// Check validates specs and returns them with their defaults filled,
+// without starting anything, so that an adapter refuses bad probes before
+// it connects. Errors are *failure.InvalidError naming the probe and the
+// field (a *FieldError inside).
+func Check(specs []Spec, settle time.Duration) ([]Spec, error) {
+	if settle < 0 {
+		return nil, failure.Invalidf("settle", "%s is negative; use e.g. %s", settle, DefaultSettle)
+	}
+	out := make([]Spec, 0, len(specs))
+	seen := map[string]bool{}
+	for i, spec := range specs {
+		spec.Phases = slices.Clone(spec.Phases)
+		if err := spec.normalize(i + 1); err != nil {
+			return nil, err
+		}
+		if seen[spec.Name] {
+			return nil, specError(spec.Name, "name", "used by two probes; give each probe its own name")
+		}
+		seen[spec.Name] = true
+		out = append(out, spec)
+	}
+	return out, nil
 }
 
 // Start starts the load generators of the HTTP probes; they run until

@@ -39,15 +39,29 @@ const (
 // Comparators a PromQL probe may use.
 var Comparators = []string{">", ">=", "<", "<=", "==", "!="}
 
-var (
-	namePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
-	methodPattern = regexp.MustCompile(`^[A-Z]+$`)
-)
+// Methods an HTTP probe may send.
+var Methods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
+
+// FieldError is what is wrong with one field of one probe; an adapter
+// that gave the probe from options of its own (the shorthands) finds it
+// with errors.As and names its option instead.
+type FieldError struct {
+	Probe, Field string
+	Err          error
+}
+
+func (e *FieldError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *FieldError) Unwrap() error { return e.Err }
 
 // specError names the probe and the field of a bad spec; it is a
-// failure.InvalidError so the edges treat it as bad input.
+// failure.InvalidError so the edges treat it as bad input, around a
+// *FieldError.
 func specError(name, field, format string, args ...any) error {
-	return failure.Invalidf(fmt.Sprintf("probe %q: %s", name, field), format, args...)
+	return &failure.InvalidError{Field: fmt.Sprintf("probe %q: %s", name, field), Err: &FieldError{Probe: name, Field: field, Err: fmt.Errorf(format, args...)}}
 }
 
 // normalize validates s and fills its defaults. index (from 1) names an
@@ -138,8 +152,8 @@ func (s *Spec) normalizeHTTP(bad badFunc) error {
 		s.Method = DefaultMethod
 	}
 	s.Method = strings.ToUpper(s.Method)
-	if !methodPattern.MatchString(s.Method) {
-		return bad("method", "%q is not an HTTP method; use e.g. GET or HEAD", s.Method)
+	if !slices.Contains(Methods, s.Method) {
+		return bad("method", "%q is not an HTTP method; use one of %s", s.Method, strings.Join(Methods, " "))
 	}
 	if s.StatusMin == 0 {
 		s.StatusMin = DefaultStatusMin
@@ -187,6 +201,9 @@ func (s *Spec) normalizeHTTP(bad badFunc) error {
 func (s *Spec) normalizePromQL(bad badFunc) error {
 	if strings.TrimSpace(s.Query) == "" {
 		return bad("query", "not set; give a PromQL expression, e.g. sum(rate(http_requests_total[1m]))")
+	}
+	if err := balanced(s.Query); err != nil {
+		return bad("query", "%v; e.g. sum(rate(http_requests_total[1m]))", err)
 	}
 	if !slices.Contains(Comparators, s.Comparator) {
 		if s.Comparator == "" {
@@ -261,4 +278,42 @@ func (s *Spec) tlsConfig() (*tls.Config, error) {
 	}
 	cfg.RootCAs = pool
 	return cfg, nil
+}
+
+// balanced checks that the brackets of a PromQL query pair up outside
+// its string literals: the syntax error found before Prometheus is asked.
+func balanced(q string) error {
+	pairs := map[rune]rune{')': '(', ']': '[', '}': '{'}
+	var open []rune
+	var quote rune
+	escaped := false
+	for _, c := range q {
+		switch {
+		case quote != 0:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\' && quote != '`':
+				escaped = true
+			case c == quote:
+				quote = 0
+			}
+		case c == '"' || c == '\'' || c == '`':
+			quote = c
+		case c == '(' || c == '[' || c == '{':
+			open = append(open, c)
+		case pairs[c] != 0:
+			if len(open) == 0 || open[len(open)-1] != pairs[c] {
+				return fmt.Errorf("unexpected %q", c)
+			}
+			open = open[:len(open)-1]
+		}
+	}
+	switch {
+	case quote != 0:
+		return fmt.Errorf("unclosed string %c", quote)
+	case len(open) > 0:
+		return fmt.Errorf("unclosed %q", open[len(open)-1])
+	}
+	return nil
 }

@@ -53,7 +53,7 @@ func TestNewRejects(t *testing.T) {
 		{"a url without host", []Spec{web(func(s *Spec) { s.URL = "http:///path" })}, Options{},
 			`probe "web": url: http:///path: no host; give e.g. http://host:8080/path`},
 		{"a method that is not a token", []Spec{web(func(s *Spec) { s.Method = "GET /" })}, Options{},
-			`probe "web": method: "GET /" is not an HTTP method; use e.g. GET or HEAD`},
+			`probe "web": method: "GET /" is not an HTTP method; use one of GET HEAD POST PUT PATCH DELETE OPTIONS`},
 		{"a status range upside down", []Spec{web(func(s *Spec) { s.StatusMin = 500 })}, Options{},
 			`probe "web": status_max: 399 is below status_min 500; set both so that status_min <= status_max`},
 		{"a status that is not one", []Spec{web(func(s *Spec) { s.StatusMax = 999 })}, Options{},

@@ -3,10 +3,14 @@ package runopts
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
 	"github.com/cloudify-chaos/chaosops/plugin/experiment"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
+	"github.com/cloudify-chaos/chaosops/plugin/probe"
 )
 
 // Source gives the values of options on one side: the operation's inputs
@@ -61,6 +65,11 @@ func ReadRun(src Source) (chaos.RunOptions, error) {
 func ReadFailOn(src Source) ([]string, error) {
 	r := reader{src: src, sets: []Set{Run}}
 	l := get(&r, "fail_on", Source.List)
+	for _, v := range l {
+		if !slices.ContainsFunc(chaos.Verdicts, func(k chaos.Verdict) bool { return string(k) == v }) {
+			r.invalid("fail_on", failure.Invalidf(r.name("fail_on"), "%q is not a verdict; use some of %s", v, verdictNames()))
+		}
+	}
 	return l, r.err()
 }
 
@@ -86,6 +95,9 @@ func ReadExperiment(src Source, o chaos.RunOptions) (experiment.Options, error) 
 		}
 	}
 	x.Probes = p.Specs()
+	if len(r.errs) == 0 {
+		r.check(x.Check(), p.Extra)
+	}
 	return x, r.err()
 }
 
@@ -106,11 +118,13 @@ func ReadHTTP(src Source) (chaos.HTTPOptions, error) {
 	return h, r.err()
 }
 
-// ReadSelection reads the options that find runs (Selection); an
-// operation sets the Deployment from its context.
-func ReadSelection(src Source) chaos.Selection {
+// ReadSelection reads and checks the options that find runs (Selection);
+// an operation sets the Deployment from its context.
+func ReadSelection(src Source) (chaos.Selection, error) {
 	r := reader{src: src, sets: []Set{Selection}}
-	return chaos.Selection{Namespace: r.str("namespace"), Deployment: r.str("deployment"), RunID: r.str("run_id")}
+	s := chaos.Selection{Namespace: r.str("namespace"), Deployment: r.str("deployment"), RunID: r.str("run_id")}
+	r.check(s.Check(), nil)
+	return s, r.err()
 }
 
 // ReadReap reads the cleanup options of reap and halt-all (Reap).
@@ -124,6 +138,9 @@ func ReadReap(src Source) (chaos.RunOptions, error) {
 func ReadToken(src Source) (chaos.TokenOptions, error) {
 	r := reader{src: src, sets: []Set{Token}}
 	o := chaos.TokenOptions{Namespace: r.str("namespace"), Role: chaos.DashboardRole(r.str("role")), TTL: get(&r, "ttl", Source.Duration)}
+	if len(r.errs) == 0 {
+		r.check(o.Check(), nil)
+	}
 	return o, r.err()
 }
 
@@ -221,3 +238,75 @@ func (r *reader) invalid(name string, err error) {
 }
 
 func (r *reader) err() error { return errors.Join(r.errs...) }
+
+// name is how the user of the source's side knows option key: its input
+// name, or --flag.
+func (r *reader) name(key string) string {
+	o, ok := r.known(key)
+	switch {
+	case !ok:
+		return key
+	case r.src.Side() == FlagSide:
+		return "--" + o.Flag.Name
+	}
+	return o.Input.Name
+}
+
+// shorthands maps the fields of the probes the shorthand options describe
+// (experiment.ProbeSettings: probes "http" and "promql") to those options.
+var shorthands = map[string]map[string]string{
+	"http": {"url": "probe_url", "method": "probe_method", "rps": "probe_rps", "window": "probe_window",
+		"interval": "probe_interval", "min_success": "probe_min_success", "during": "probe_expect"},
+	"promql": {"query": "promql", "comparator": "promql_comparator", "threshold": "promql_threshold", "during": "promql_expect",
+		"interval": "probe_interval", "prometheus_url": "prometheus_url", "ca_file": "prometheus_ca_cert"},
+}
+
+// check adds the errors of a domain check, each naming the option as the
+// source's side knows it: a field named by its input name, or a field of a
+// shorthand probe (not one of the listed probes, extra), is renamed.
+func (r *reader) check(err error, extra []probe.Spec) {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			r.check(e, extra)
+		}
+		return
+	}
+	if err == nil {
+		return
+	}
+	key, cause := "", err
+	var fe *probe.FieldError
+	var iv *failure.InvalidError
+	switch {
+	case errors.As(err, &fe) && !slices.ContainsFunc(extra, func(s probe.Spec) bool { return s.Name == fe.Probe }):
+		key, cause = shorthands[fe.Probe][fe.Field], fe.Err
+	case errors.As(err, &iv) && iv == err:
+		key, cause = iv.Field, iv.Err
+	}
+	if o, ok := r.known(key); ok {
+		r.errs = append(r.errs, r.src.Invalid(o, &failure.InvalidError{Field: r.name(key), Err: cause}))
+		return
+	}
+	r.errs = append(r.errs, err)
+}
+
+// known is the option keyed key in the reader's sets, if it is on the
+// source's side.
+func (r *reader) known(key string) (*Option, bool) {
+	for _, s := range append(r.sets, Run, Probe) {
+		for i := range s {
+			if key != "" && s[i].Key() == key && s[i].On(r.src.Side()) {
+				return &s[i], true
+			}
+		}
+	}
+	return nil, false
+}
+
+func verdictNames() string {
+	names := make([]string, len(chaos.Verdicts))
+	for i, v := range chaos.Verdicts {
+		names[i] = string(v)
+	}
+	return strings.Join(names, ", ")
+}

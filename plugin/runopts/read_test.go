@@ -170,7 +170,7 @@ func ptr[T any](v T) *T { return &v }
 // and Grafana options.
 func TestReadExperiment(t *testing.T) {
 	t.Run("unset probe options are the domain's defaults", func(t *testing.T) {
-		x, err := runopts.ReadExperiment(inputs(map[string]any{"probe_url": "http://demo/", "grafana_token": "t0k"}), chaos.RunOptions{})
+		x, err := runopts.ReadExperiment(inputs(map[string]any{"probe_url": "http://demo/", "grafana_token": "t0k"}), validRun(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +184,7 @@ func TestReadExperiment(t *testing.T) {
 		}
 	})
 	t.Run("listed probes are parsed, their errors named by the side", func(t *testing.T) {
-		x, err := runopts.ReadExperiment(inputs(map[string]any{"probes": "- {name: up, kind: promql, query: up, comparator: '>', threshold: 0}"}), chaos.RunOptions{})
+		x, err := runopts.ReadExperiment(inputs(map[string]any{"probes": "- {name: up, kind: promql, query: up, comparator: '>', threshold: 0}", "prometheus_url": "http://prom:9090"}), validRun(t))
 		if err != nil || len(x.Probes) != 1 || x.Probes[0].Name != "up" {
 			t.Fatalf("probes %+v, error %v; want the probe up", x.Probes, err)
 		}
@@ -197,11 +197,14 @@ func TestReadExperiment(t *testing.T) {
 
 // TestReadTheRest: selection, reap and token options.
 func TestReadTheRest(t *testing.T) {
-	s := runopts.ReadSelection(inputs(map[string]any{"run_id": "r1"}))
+	s, err := runopts.ReadSelection(inputs(map[string]any{"run_id": "r1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if diff := cmp.Diff(chaos.Selection{RunID: "r1"}, s); diff != "" {
 		t.Errorf("selection (-want +got):\n%s", diff)
 	}
-	if s := runopts.ReadSelection(mapSource{side: runopts.FlagSide}); s.Deployment != runopts.CLIDeployment {
+	if s, _ := runopts.ReadSelection(mapSource{side: runopts.FlagSide}); s.Deployment != runopts.CLIDeployment {
 		t.Errorf("CLI selection deployment %q, want %q", s.Deployment, runopts.CLIDeployment)
 	}
 	o, err := runopts.ReadReap(inputs(map[string]any{"force_cleanup": true}))
