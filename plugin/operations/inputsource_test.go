@@ -29,6 +29,11 @@ func TestInputSourceParsesEachKind(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
+		// ReadExperiment checks the run too: give it one the guardrails allow.
+		if o.Object, err = chaos.HTTPObject(chaos.HTTPOptions{Namespace: "a", Selector: map[string]string{"app": "demo"}, Mode: "one",
+			Target: "Request", Port: 8080, Path: "/", Abort: true}); err != nil {
+			t.Fatal(err)
+		}
 		x, err := runopts.ReadExperiment(src(map[string]string{"probe_url": "http://demo/", "probe_rps": "2.5"}), o)
 		if err != nil || len(x.Probes) != 1 || x.Probes[0].RPS != 2.5 {
 			t.Errorf("probes %+v, %v; want one HTTP probe at 2.5 rps", x.Probes, err)
