@@ -145,7 +145,7 @@ func TestInstallRefusesBadInputBeforeCreatingAnything(t *testing.T) {
 		{"a version the chart does not have", func(r *Release) { r.Version = "9.9.9" }, "version", "is version 0.1.0, not 9.9.9"},
 		{"a local .tgz whose sha256 differs", func(r *Release) { r.Chart, r.ChartSHA256 = tgz, wrongSum }, "chart_sha256", "expected " + wrongSum},
 		{"a sha256 that is not hex", func(r *Release) { r.Chart, r.ChartSHA256 = tgz, "abc" }, "chart_sha256", "64 hex digits"},
-		{"a plain http URL", func(r *Release) { r.Chart, r.ChartSHA256 = "http://example.invalid/c.tgz", sum }, "chart", "only https"},
+		{"a plain http URL", func(r *Release) { r.Chart, r.ChartSHA256 = "http://example.invalid/c.tgz", sum }, "chart", "no http://"},
 		{"a URL without sha256", func(r *Release) { r.Chart = "https://example.invalid/c.tgz" }, "chart_sha256", "is required for a chart URL"},
 		{"an OCI reference", func(r *Release) { r.Chart = "oci://example.invalid/charts/demo" }, "chart", "no oci://"},
 		{"a negative timeout", func(r *Release) { r.Timeout = -time.Second }, "timeout", "must not be negative"},
