@@ -143,6 +143,18 @@ func runChaosManifest(ctx context.Context, op *operation.Op) error {
 
 // runChaos is the shared adapter: inputs → RunOptions and probes →
 // experiment.Run → runtime properties, report, verdict and outcome.
+// refusedRun is a run the checks refused before connecting. A guardrail
+// refusing well-formed inputs by policy (safety lever, allowed namespaces
+// or ports) is verdict precheck_failed, as when the runner refuses it; a
+// bad value is the input's error alone.
+func refusedRun(op *operation.Op, err error) error {
+	if !chaos.IsPrecheck(err) || failure.IsInvalid(err) {
+		return err
+	}
+	op.SetProp("chaos_verdict", string(chaos.VerdictPrecheckFailed))
+	return fmt.Errorf("verdict %s: %w", chaos.VerdictPrecheckFailed, err)
+}
+
 func runChaos(ctx context.Context, op *operation.Op, obj *api.Object) error {
 	o, err := ownedRun(ctx, op, obj)
 	if err != nil {
@@ -154,7 +166,7 @@ func runChaos(ctx context.Context, op *operation.Op, obj *api.Object) error {
 	}
 	x, err := runopts.ReadExperiment(inputSource{op.Inputs}, o)
 	if err != nil {
-		return err
+		return refusedRun(op, err)
 	}
 	x.Log = op.Log
 	if x.ReportDir != "" && !filepath.IsAbs(x.ReportDir) {

@@ -98,12 +98,27 @@ func TestRunHTTPChaosOperation(t *testing.T) {
 			t.Errorf("%d chaos objects left", n)
 		}
 	})
-	t.Run("a guardrail violation fails without retry and creates nothing", func(t *testing.T) {
+	t.Run("a bad value (duration over max_duration) fails before connecting, without retry or verdict", func(t *testing.T) {
 		ns, dyn := demoNamespace(t)
 		res, state := runChaosOp(t, t.Context(), "chaos_actions.run_http_chaos", map[string]any{
 			"kubeconfig": string(kubeconfig), "namespace": ns, "selector": "app=demo", "duration": "20m",
 		}, scriptrunner.Orphan)
-		if res.Outcome != scriptrunner.Abort || !strings.Contains(res.Message, "verdict precheck_failed") || !strings.Contains(res.Message, "max_duration") {
+		if res.Outcome != scriptrunner.Abort || !strings.Contains(res.Message, "duration") || !strings.Contains(res.Message, "max_duration") {
+			t.Fatalf("outcome %s: %s", res.Outcome, res.Message)
+		}
+		if v, ok := state.Instance.RuntimeProperties["chaos_verdict"]; ok {
+			t.Errorf("a refused input set verdict %v", v)
+		}
+		if n := chaosLeft(t, dyn, ns); n != 0 {
+			t.Errorf("%d chaos objects left", n)
+		}
+	})
+	t.Run("a guardrail refusing a well-formed run is precheck_failed and creates nothing", func(t *testing.T) {
+		ns, dyn := demoNamespace(t)
+		res, state := runChaosOp(t, t.Context(), "chaos_actions.run_http_chaos", map[string]any{
+			"kubeconfig": string(kubeconfig), "namespace": ns, "selector": "app=demo", "duration": "20s", "allowed_namespaces": []any{"elsewhere"},
+		}, scriptrunner.Orphan)
+		if res.Outcome != scriptrunner.Abort || !strings.Contains(res.Message, "verdict precheck_failed") || !strings.Contains(res.Message, "allowed_namespaces") {
 			t.Fatalf("outcome %s: %s", res.Outcome, res.Message)
 		}
 		if state.Instance.RuntimeProperties["chaos_verdict"] != "precheck_failed" {
