@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cloudify-chaos/chaosops/plugin/yamllimit"
 	"gopkg.in/yaml.v3"
 )
 
@@ -154,7 +155,7 @@ func (li *linter) load(main string) *loaded {
 	}
 	lay := newLayout(filepath.Dir(main), li.opt.Catalog.Implementations, li.opt.Archive)
 	ld := &loaded{layout: lay, problems: slices.Clone(lay.problem)}
-	bp, err := LoadWith(main, LoadOptions{Bundled: lay.files()})
+	bp, err := LoadWith(main, LoadOptions{Bundled: lay.files(), Archive: li.opt.Archive})
 	var list ErrorList
 	switch {
 	case errors.As(err, &list):
@@ -221,12 +222,12 @@ func (k *check) version() {
 // without a position.
 func topKeyPos(file, key string) Pos {
 	p := Pos{File: file}
-	data, err := os.ReadFile(file)
+	data, err := yamllimit.ReadFile(file)
 	if err != nil {
 		return p
 	}
-	var doc yaml.Node
-	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+	doc, err := yamllimit.Parse(file, data)
+	if err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return p
 	}
 	top := doc.Content[0].Content
