@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/cloudify-chaos/chaosops/plugin/probe"
+	"github.com/cloudify-chaos/chaosops/plugin/yamllimit"
 )
 
 // Defaults of the ProbeSettings shorthands that probe.Spec leaves to its
@@ -89,11 +87,9 @@ func ParseProbes(raw []byte) ([]probe.Spec, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
 	var specs []probe.Spec
-	if err := dec.Decode(&specs); err != nil {
-		return nil, fmt.Errorf("probes: %s; give a list of {name, kind: http|promql, ...}", strings.TrimPrefix(err.Error(), "yaml: "))
+	if err := yamllimit.UnmarshalStrict("probes", raw, &specs); err != nil {
+		return nil, fmt.Errorf("%v; give a list of {name, kind: http|promql, ...}", err)
 	}
 	var errs []error
 	for i, s := range specs {
