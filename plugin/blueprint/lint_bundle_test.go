@@ -44,7 +44,11 @@ var testCatalog = Catalog{
 // lintLines lints dirs and returns every problem and warning as printed.
 func lintLines(t *testing.T, opt LintOptions, dirs ...string) (problems, warnings []string) {
 	t.Helper()
-	for _, r := range LintDirs(dirs, opt) {
+	results, err := LintDirs(t.Context(), dirs, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
 		for _, p := range r.Problems {
 			problems = append(problems, p.Error())
 		}
@@ -210,7 +214,7 @@ node_templates:
 
 	t.Run("a problem of the shared types file is reported once, through the first blueprint", func(t *testing.T) {
 		setup(t)
-		results := LintDirs([]string{"A", "B"}, LintOptions{Catalog: testCatalog})
+		results, _ := LintDirs(t.Context(), []string{"A", "B"}, LintOptions{Catalog: testCatalog})
 		var got []string
 		for _, r := range results {
 			for _, p := range r.Problems {

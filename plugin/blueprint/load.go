@@ -45,6 +45,7 @@ type loader struct {
 	suspects []FuncRef
 	bundled  []string
 	archive  bool
+	done     <-chan struct{} // closed when the caller gives up
 }
 
 // Load reads a blueprint: mainFile, then its local imports recursively
@@ -75,8 +76,14 @@ type LoadOptions struct {
 
 // LoadWith is Load with options.
 func LoadWith(mainFile string, opt LoadOptions) (*Blueprint, error) {
+	return loadWith(mainFile, opt, nil)
+}
+
+// loadWith is LoadWith that stops reading files once done is closed.
+func loadWith(mainFile string, opt LoadOptions, done <-chan struct{}) (*Blueprint, error) {
 	mainFile = filepath.Clean(mainFile)
 	l := &loader{
+		done:    done,
 		bundled: opt.Bundled,
 		archive: opt.Archive,
 		bp: &Blueprint{
@@ -115,6 +122,12 @@ func (l *loader) loadFile(file string, from Pos, main bool) {
 	}
 	if l.loaded[abs] {
 		return
+	}
+	select {
+	case <-l.done:
+		l.add(from, "cancelled before reading %s", file)
+		return
+	default:
 	}
 	l.loaded[abs] = true
 	data, err := yamllimit.ReadFile(file)
