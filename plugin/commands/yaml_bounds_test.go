@@ -73,6 +73,8 @@ func TestAliasBombsAreRefused(t *testing.T) {
 			"bp/blueprint.yaml": "tosca_definitions_version: cloudify_dsl_1_4\nimports: [cloudify/types/types.yaml]\n",
 			"in.yaml":           yamlBomb("")},
 			[]string{"local", "install", "--deployment-id", "d1", "-i", "@in.yaml", "bp"}, commands.ExitUsage, "--inputs in.yaml:6: " + want},
+		{"local execute -p @params.yaml of a bomb", map[string]string{"p.yaml": yamlBomb("")},
+			[]string{"local", "execute", "--deployment-id", "d1", "-p", "@p.yaml", "install"}, commands.ExitUsage, "--parameters p.yaml:6: " + want},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -45,9 +45,13 @@ func (s *Secrets) Load() error {
 		return fmt.Errorf("secrets file %s: %w", s.File, err)
 	}
 	if err := yamllimit.Unmarshal(s.File, b, &s.values); err != nil {
-		if errors.As(err, &le) && le.Line > 0 {
+		if errors.As(err, &le) {
 			// Its errors name the line, never the content.
-			return fmt.Errorf("secrets file %s is not a YAML mapping of name: value (line %d: %s)", s.File, le.Line, le.Msg)
+			where := ""
+			if le.Line > 0 {
+				where = fmt.Sprintf("line %d: ", le.Line)
+			}
+			return fmt.Errorf("secrets file %s is not a YAML mapping of name: value (%s%s)", s.File, where, le.Msg)
 		}
 		return fmt.Errorf("secrets file %s is not a YAML mapping of name: value", s.File)
 	}

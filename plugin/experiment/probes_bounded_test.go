@@ -1,0 +1,30 @@
+package experiment_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cloudify-chaos/chaosops/plugin/experiment"
+)
+
+func TestParseProbesIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("- name: p\n  kind: http\n  x-anchors:\n    a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
+	for c := 'b'; c <= 'i'; c++ {
+		p := "*" + string(c-1)
+		b.WriteString("    " + string(c) + ": &" + string(c) + " [" + strings.Repeat(p+", ", 8) + p + "]\n")
+	}
+	tests := []struct{ name, probes, want string }{
+		{"an alias bomb is refused before decoding", b.String(), "probes:9: alias *e: the aliases up to here expand to more than the limit of 100000 YAML nodes"},
+		{"an unknown field names its line", "- name: p\n  kind: http\n  urll: x\n", "probes:3: field urll not found in type probe.Spec"},
+		{"a value of the wrong type is not quoted", "- name: p\n  kind: http\n  rps: s3cr3t\n", "probes:3: cannot unmarshal !!str into float64"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := experiment.ParseProbes([]byte(tt.probes))
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "s3cr3t") {
+				t.Fatalf("ParseProbes: %v, want %q (and no value quoted)", err, tt.want)
+			}
+		})
+	}
+}
