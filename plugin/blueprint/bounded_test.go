@@ -3,19 +3,9 @@ package blueprint
 import (
 	"strings"
 	"testing"
-)
 
-// aliasBomb is a billion-laughs mapping at the given indent: its aliases
-// would expand to 9^9 strings.
-func aliasBomb(indent string) string {
-	var b strings.Builder
-	b.WriteString(indent + "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
-	for c := 'b'; c <= 'i'; c++ {
-		p := "*" + string(c-1)
-		b.WriteString(indent + string(c) + ": &" + string(c) + " [" + strings.Repeat(p+", ", 8) + p + "]\n")
-	}
-	return b.String()
-}
+	"github.com/cloudify-chaos/chaosops/plugin/internal/badyaml"
+)
 
 func TestLoadIsBoundedAndNeverEchoesAFile(t *testing.T) {
 	const canary = "s3cr3t-CANARY"
@@ -27,14 +17,14 @@ func TestLoadIsBoundedAndNeverEchoesAFile(t *testing.T) {
 	}{
 		{
 			name:  "an alias bomb in an input's default is refused at the alias",
-			files: map[string]string{"blueprint.yaml": raw + "inputs:\n  x:\n    default:\n" + aliasBomb("      ")},
+			files: map[string]string{"blueprint.yaml": raw + "inputs:\n  x:\n    default:\n" + badyaml.AliasBomb("      ")},
 			want:  []string{`blueprint.yaml:10: alias *e: the aliases up to here expand to more than the limit of 100000 YAML nodes (an alias bomb?)`},
 		},
 		{
 			name: "an alias bomb in an imported file's properties names that file",
 			files: map[string]string{
 				"blueprint.yaml": raw + "imports: [types.yaml]\n",
-				"types.yaml":     "node_types:\n  t:\n    properties:\n      p:\n        default:\n" + aliasBomb("          "),
+				"types.yaml":     "node_types:\n  t:\n    properties:\n      p:\n        default:\n" + badyaml.AliasBomb("          "),
 			},
 			want: []string{`types.yaml:11: alias *e: the aliases up to here expand to more than the limit of 100000 YAML nodes`},
 		},

@@ -12,20 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/internal/badyaml"
+
 	"github.com/cloudify-chaos/chaosops/plugin/commands"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
 )
-
-// yamlBomb is a billion-laughs mapping at the given indent.
-func yamlBomb(indent string) string {
-	var b strings.Builder
-	b.WriteString(indent + "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
-	for c := 'b'; c <= 'i'; c++ {
-		p := "*" + string(c-1)
-		b.WriteString(indent + string(c) + ": &" + string(c) + " [" + strings.Repeat(p+", ", 8) + p + "]\n")
-	}
-	return b.String()
-}
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
@@ -65,15 +56,15 @@ func TestAliasBombsAreRefused(t *testing.T) {
 		wantCode int
 		wantLine string
 	}{
-		{"blueprint lint of a bomb in an input's default", map[string]string{"bp/blueprint.yaml": bp + yamlBomb("      ")},
+		{"blueprint lint of a bomb in an input's default", map[string]string{"bp/blueprint.yaml": bp + badyaml.AliasBomb("      ")},
 			[]string{"blueprint", "lint", "bp"}, commands.ExitError, "bp/blueprint.yaml:11: " + want},
-		{"local install of a bomb in an input's default", map[string]string{"bp/blueprint.yaml": bp + yamlBomb("      ")},
+		{"local install of a bomb in an input's default", map[string]string{"bp/blueprint.yaml": bp + badyaml.AliasBomb("      ")},
 			[]string{"local", "install", "--deployment-id", "d1", "bp"}, commands.ExitError, "bp/blueprint.yaml:11: " + want},
 		{"local install -i @inputs.yaml of a bomb", map[string]string{
 			"bp/blueprint.yaml": "tosca_definitions_version: cloudify_dsl_1_4\nimports: [cloudify/types/types.yaml]\n",
-			"in.yaml":           yamlBomb("")},
+			"in.yaml":           badyaml.AliasBomb("")},
 			[]string{"local", "install", "--deployment-id", "d1", "-i", "@in.yaml", "bp"}, commands.ExitUsage, "--inputs in.yaml:6: " + want},
-		{"local execute -p @params.yaml of a bomb", map[string]string{"p.yaml": yamlBomb("")},
+		{"local execute -p @params.yaml of a bomb", map[string]string{"p.yaml": badyaml.AliasBomb("")},
 			[]string{"local", "execute", "--deployment-id", "d1", "-p", "@p.yaml", "install"}, commands.ExitUsage, "--parameters p.yaml:6: " + want},
 	}
 	for _, tt := range tests {

@@ -4,18 +4,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cloudify-chaos/chaosops/plugin/internal/badyaml"
+
 	"github.com/cloudify-chaos/chaosops/plugin/experiment"
 )
 
 func TestParseProbesIsBounded(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("- name: p\n  kind: http\n  x-anchors:\n    a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
-	for c := 'b'; c <= 'i'; c++ {
-		p := "*" + string(c-1)
-		b.WriteString("    " + string(c) + ": &" + string(c) + " [" + strings.Repeat(p+", ", 8) + p + "]\n")
-	}
+	b := "- name: p\n  kind: http\n  x-anchors:\n" + badyaml.AliasBomb("    ")
 	tests := []struct{ name, probes, want string }{
-		{"an alias bomb is refused before decoding", b.String(), "probes:9: alias *e: the aliases up to here expand to more than the limit of 100000 YAML nodes"},
+		{"an alias bomb is refused before decoding", b, "probes:9: alias *e: the aliases up to here expand to more than the limit of 100000 YAML nodes"},
 		{"an unknown field names its line", "- name: p\n  kind: http\n  urll: x\n", "probes:3: field urll not found in type probe.Spec"},
 		{"a value of the wrong type is not quoted", "- name: p\n  kind: http\n  rps: s3cr3t\n", "probes:3: cannot unmarshal !!str into float64"},
 	}

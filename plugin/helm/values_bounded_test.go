@@ -3,21 +3,17 @@ package helm
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/cloudify-chaos/chaosops/plugin/internal/badyaml"
 
 	"github.com/cloudify-chaos/chaosops/plugin/failure"
 )
 
 func TestMergeValuesRefusesAnAliasBomb(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
-	for c := 'b'; c <= 'i'; c++ {
-		p := "*" + string(c-1)
-		b.WriteString(string(c) + ": &" + string(c) + " [" + strings.Repeat(p+", ", 8) + p + "]\n")
-	}
+	b := badyaml.AliasBomb("")
 	f := filepath.Join(t.TempDir(), "values.yaml")
-	if err := os.WriteFile(f, []byte(b.String()), 0o600); err != nil {
+	if err := os.WriteFile(f, []byte(b), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, err := MergeValues([]string{f}, nil, nil)

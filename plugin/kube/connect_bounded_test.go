@@ -6,24 +6,21 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cloudify-chaos/chaosops/plugin/internal/badyaml"
+
 	"github.com/cloudify-chaos/chaosops/plugin/failure"
 )
 
 func TestKubeconfigAliasBombIsRefused(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("apiVersion: v1\nkind: Config\npreferences:\n  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
-	for c := 'b'; c <= 'i'; c++ {
-		p := "*" + string(c-1)
-		b.WriteString("  " + string(c) + ": &" + string(c) + " [" + strings.Repeat(p+", ", 8) + p + "]\n")
-	}
+	b := "apiVersion: v1\nkind: Config\npreferences:\n" + badyaml.AliasBomb("  ")
 	path := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(b), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	const want = ":9: alias *e: the aliases up to here expand to more than the limit of 100000 YAML nodes"
 	for _, tt := range []struct{ name, kubeconfig string }{
 		{"a kubeconfig file", path},
-		{"kubeconfig content", b.String()},
+		{"kubeconfig content", b},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := kubeconfigConfig(ConnOptions{Kubeconfig: tt.kubeconfig})

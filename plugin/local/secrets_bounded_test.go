@@ -6,18 +6,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cloudify-chaos/chaosops/plugin/internal/badyaml"
+
 	"github.com/cloudify-chaos/chaosops/plugin/local"
 )
 
 func TestSecretsFileIsBoundedAndNeverEchoed(t *testing.T) {
-	var bomb strings.Builder
-	bomb.WriteString("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
-	for c := 'b'; c <= 'i'; c++ {
-		p := "*" + string(c-1)
-		bomb.WriteString(string(c) + ": &" + string(c) + " [" + strings.Repeat(p+", ", 8) + p + "]\n")
-	}
+	bomb := badyaml.AliasBomb("")
 	tests := []struct{ name, content, want string }{
-		{"an alias bomb is refused at its line", bomb.String(), "is not a YAML mapping of name: value (line 6: alias *e: the aliases up to here expand to more than the limit of 100000 YAML nodes"},
+		{"an alias bomb is refused at its line", bomb, "is not a YAML mapping of name: value (line 6: alias *e: the aliases up to here expand to more than the limit of 100000 YAML nodes"},
 		{"a list is refused without quoting it", "- s3cr3t\n", "is not a YAML mapping of name: value (line 1: cannot unmarshal !!seq into map[string]interface {})"},
 		{"a syntax error gives its line only", "token: s3cr3t: x\n", "is not a YAML mapping of name: value (YAML syntax: mapping values are not allowed in this context)"},
 	}

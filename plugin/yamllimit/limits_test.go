@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cloudify-chaos/chaosops/plugin/internal/badyaml"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/cloudify-chaos/chaosops/plugin/failure"
@@ -17,15 +19,7 @@ import (
 )
 
 // bomb is the classic billion laughs: 9 levels of 9 aliases each.
-func bomb() string {
-	var b strings.Builder
-	b.WriteString("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n")
-	for i := 'b'; i <= 'i'; i++ {
-		p := string(i - 1)
-		b.WriteString(string(i) + ": &" + string(i) + " [*" + p + ",*" + p + ",*" + p + ",*" + p + ",*" + p + ",*" + p + ",*" + p + ",*" + p + ",*" + p + "]\n")
-	}
-	return b.String()
-}
+func bomb() string { return badyaml.AliasBomb("") }
 
 func nested(levels int) string {
 	return strings.Repeat("[", levels) + strings.Repeat("]", levels)
