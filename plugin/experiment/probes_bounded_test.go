@@ -12,9 +12,9 @@ import (
 func TestParseProbesIsBounded(t *testing.T) {
 	b := "- name: p\n  kind: http\n  x-anchors:\n" + badyaml.AliasBomb("    ")
 	tests := []struct{ name, probes, want string }{
-		{"an alias bomb is refused before decoding", b, "probes:9: alias *e: the aliases up to here expand to more than the limit of 100000 YAML nodes"},
-		{"an unknown field names its line", "- name: p\n  kind: http\n  urll: x\n", "probes:3: field urll not found in type probe.Spec"},
-		{"a value of the wrong type is not quoted", "- name: p\n  kind: http\n  rps: s3cr3t\n", "probes:3: cannot unmarshal !!str into float64"},
+		{"an alias bomb is refused before decoding", b, "line 9: alias *e: the aliases up to here expand to more than the limit of 100000 YAML nodes"},
+		{"an unknown field names its line", "- name: p\n  kind: http\n  urll: x\n", "line 3: field urll not found in type probe.Spec"},
+		{"a value of the wrong type is not quoted", "- name: p\n  kind: http\n  rps: s3cr3t\n", "line 3: cannot unmarshal !!str into float64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -89,7 +89,16 @@ func ParseProbes(raw []byte) ([]probe.Spec, error) {
 	}
 	var specs []probe.Spec
 	if err := yamllimit.UnmarshalStrict("probes", raw, &specs); err != nil {
-		return nil, fmt.Errorf("%v; give a list of {name, kind: http|promql, ...}", err)
+		// The caller names the input or flag; say only the line.
+		msg := err.Error()
+		var le *yamllimit.Error
+		if errors.As(err, &le) {
+			msg = le.Msg
+			if le.Line > 0 {
+				msg = fmt.Sprintf("line %d: %s", le.Line, le.Msg)
+			}
+		}
+		return nil, fmt.Errorf("%s; give a list of {name, kind: http|promql, ...}", msg)
 	}
 	var errs []error
 	for i, s := range specs {
