@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/cloudify-chaos/chaosops/plugin/yamllimit"
 )
 
 // Value types of inputs and properties.
@@ -203,8 +203,8 @@ func checkType(typ string, v any, coerce bool) (any, error) {
 
 // parseFlow reads a list or dict given as text (JSON or YAML flow style).
 func parseFlow(s string) any {
-	var n yaml.Node
-	if err := yaml.Unmarshal([]byte(s), &n); err != nil || len(n.Content) != 1 {
+	n, err := yamllimit.Parse("value", []byte(s))
+	if err != nil || len(n.Content) != 1 {
 		return nil
 	}
 	r := &reader{loader: &loader{}, file: "value"}

@@ -1,6 +1,7 @@
 package blueprint
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cloudify-chaos/chaosops/plugin/yamllimit"
 	"gopkg.in/yaml.v3"
 )
 
@@ -97,17 +99,26 @@ type LintResult struct {
 // linted one (a ServiceComponent's blueprint id is a folder name). A
 // problem found again through another path to the same file (the shared
 // types folder is a symbolic link in every blueprint) is reported once.
-func LintDirs(paths []string, opt LintOptions) []*LintResult {
-	li := &linter{opt: opt, cache: map[string]*loaded{}}
+//
+// A cancelled ctx stops the lint between files; the error is its cause,
+// with the results of the blueprints finished before.
+func LintDirs(ctx context.Context, paths []string, opt LintOptions) ([]*LintResult, error) {
+	li := &linter{opt: opt, cache: map[string]*loaded{}, done: ctx.Done()}
 	seen := map[string]bool{}
 	var out []*LintResult
 	for _, p := range paths {
+		if ctx.Err() != nil {
+			return out, context.Cause(ctx)
+		}
 		res := li.lint(MainFile(p, ""))
 		res.Problems = once(res.Problems, seen)
 		res.Warnings = once(res.Warnings, seen)
+		if ctx.Err() != nil {
+			return out, context.Cause(ctx)
+		}
 		out = append(out, res)
 	}
-	return out
+	return out, nil
 }
 
 // once drops the problems already reported for the same file.
@@ -134,6 +145,7 @@ func once(list ErrorList, seen map[string]bool) ErrorList {
 type linter struct {
 	opt   LintOptions
 	cache map[string]*loaded
+	done  <-chan struct{}
 }
 
 type loaded struct {
@@ -154,7 +166,7 @@ func (li *linter) load(main string) *loaded {
 	}
 	lay := newLayout(filepath.Dir(main), li.opt.Catalog.Implementations, li.opt.Archive)
 	ld := &loaded{layout: lay, problems: slices.Clone(lay.problem)}
-	bp, err := LoadWith(main, LoadOptions{Bundled: lay.files()})
+	bp, err := loadWith(main, LoadOptions{Bundled: lay.files(), Archive: li.opt.Archive}, li.done)
 	var list ErrorList
 	switch {
 	case errors.As(err, &list):
@@ -221,12 +233,12 @@ func (k *check) version() {
 // without a position.
 func topKeyPos(file, key string) Pos {
 	p := Pos{File: file}
-	data, err := os.ReadFile(file)
+	data, err := yamllimit.ReadFile(file)
 	if err != nil {
 		return p
 	}
-	var doc yaml.Node
-	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+	doc, err := yamllimit.Parse(file, data)
+	if err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return p
 	}
 	top := doc.Content[0].Content

@@ -2,6 +2,7 @@ package blueprint
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,7 +44,11 @@ var testCatalog = Catalog{
 // lintLines lints dirs and returns every problem and warning as printed.
 func lintLines(t *testing.T, opt LintOptions, dirs ...string) (problems, warnings []string) {
 	t.Helper()
-	for _, r := range LintDirs(dirs, opt) {
+	results, err := LintDirs(t.Context(), dirs, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
 		for _, p := range r.Problems {
 			problems = append(problems, p.Error())
 		}
@@ -146,10 +151,23 @@ func checkPrefixes(t *testing.T, got, want []string) {
 
 func TestLintDirsLayout(t *testing.T) {
 	t.Run("an unpacked archive must hold the executable and the copies itself", func(t *testing.T) {
+		// As make bundle packs it: the linked types folder copied in.
+		app := filepath.Join(t.TempDir(), "App")
+		if out, err := exec.Command("cp", "-RL", "testdata/lint/good/App", app).CombinedOutput(); err != nil {
+			t.Fatalf("cp -RL: %v: %s", err, out)
+		}
+		got, _ := lintLines(t, LintOptions{Catalog: testCatalog, Archive: true}, app)
+		checkPrefixes(t, got, []string{
+			app + `/blueprint.yaml:16: operation cloudify.interfaces.lifecycle.create: implementation "bin/chaosops.sh" is neither a file of the blueprint (` + app + `/bin/chaosops.sh does not exist)`,
+			app + `/types/chaosops.yaml:40: operation chaos_actions.run_http_chaos: implementation "bin/chaosops.sh" is neither a file of the blueprint`,
+		})
+	})
+
+	t.Run("an unpacked archive may not link out of its folder", func(t *testing.T) {
 		got, _ := lintLines(t, LintOptions{Catalog: testCatalog, Archive: true}, "testdata/lint/good/App")
 		checkPrefixes(t, got, []string{
-			`testdata/lint/good/App/blueprint.yaml:16: operation cloudify.interfaces.lifecycle.create: implementation "bin/chaosops.sh" is neither a file of the blueprint (testdata/lint/good/App/bin/chaosops.sh does not exist)`,
-			`testdata/lint/good/App/types/chaosops.yaml:40: operation chaos_actions.run_http_chaos: implementation "bin/chaosops.sh" is neither a file of the blueprint`,
+			`testdata/lint/good/App/blueprint.yaml:7: imports: "types/chaosops.yaml": a symbolic link takes the import out of the blueprint folder`,
+			`testdata/lint/good/App/blueprint.yaml:11: node_templates.app.type: "fixture.nodes.Manifests" is not a defined node type`,
 		})
 	})
 
@@ -196,7 +214,7 @@ node_templates:
 
 	t.Run("a problem of the shared types file is reported once, through the first blueprint", func(t *testing.T) {
 		setup(t)
-		results := LintDirs([]string{"A", "B"}, LintOptions{Catalog: testCatalog})
+		results, _ := LintDirs(t.Context(), []string{"A", "B"}, LintOptions{Catalog: testCatalog})
 		var got []string
 		for _, r := range results {
 			for _, p := range r.Problems {

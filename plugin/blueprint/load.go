@@ -9,10 +9,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/cloudify-chaos/chaosops/plugin/yamllimit"
 )
 
 // DSL versions Load accepts in tosca_definitions_version.
@@ -43,6 +44,8 @@ type loader struct {
 	funcs    []FuncRef
 	suspects []FuncRef
 	bundled  []string
+	archive  bool
+	done     <-chan struct{} // closed when the caller gives up
 }
 
 // Load reads a blueprint: mainFile, then its local imports recursively
@@ -65,13 +68,24 @@ type LoadOptions struct {
 	// launcher into bin/). An implementation naming one of them is a script
 	// of the blueprint even when the source tree does not hold it yet.
 	Bundled []string
+	// Archive says the folder is an unpacked archive: an import may not
+	// reach outside it through a symbolic link either. (In a source tree
+	// a linked folder is copied into the archive when it is packed.)
+	Archive bool
 }
 
 // LoadWith is Load with options.
 func LoadWith(mainFile string, opt LoadOptions) (*Blueprint, error) {
+	return loadWith(mainFile, opt, nil)
+}
+
+// loadWith is LoadWith that stops reading files once done is closed.
+func loadWith(mainFile string, opt LoadOptions, done <-chan struct{}) (*Blueprint, error) {
 	mainFile = filepath.Clean(mainFile)
 	l := &loader{
+		done:    done,
 		bundled: opt.Bundled,
+		archive: opt.Archive,
 		bp: &Blueprint{
 			Dir: filepath.Dir(mainFile), MainFile: mainFile,
 			Inputs: map[string]*Input{}, NodeTypes: map[string]*NodeType{},
@@ -100,8 +114,6 @@ func LoadWith(mainFile string, opt LoadOptions) (*Blueprint, error) {
 	return l.bp, nil
 }
 
-var yamlErrLine = regexp.MustCompile(`^line (\d+)`)
-
 func (l *loader) loadFile(file string, from Pos, main bool) {
 	abs, err := filepath.Abs(file)
 	if err != nil {
@@ -111,8 +123,19 @@ func (l *loader) loadFile(file string, from Pos, main bool) {
 	if l.loaded[abs] {
 		return
 	}
+	select {
+	case <-l.done:
+		l.add(from, "cancelled before reading %s", file)
+		return
+	default:
+	}
 	l.loaded[abs] = true
-	data, err := os.ReadFile(file)
+	data, err := yamllimit.ReadFile(file)
+	var le *yamllimit.Error
+	if errors.As(err, &le) {
+		l.add(Pos{File: file}, "%s", le.Msg)
+		return
+	}
 	if err != nil {
 		what := "imports"
 		if main {
@@ -123,14 +146,13 @@ func (l *loader) loadFile(file string, from Pos, main bool) {
 	}
 	l.files = append(l.files, file)
 	l.bp.Files = append(l.bp.Files, file)
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		p, msg := Pos{File: file}, strings.TrimPrefix(err.Error(), "yaml: ")
-		if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
-			p.Line, _ = strconv.Atoi(m[1])
-			msg = strings.TrimPrefix(msg, m[0]+": ")
-		}
-		l.add(p, "YAML syntax: %s", msg)
+	doc, err := yamllimit.Parse(file, data)
+	if errors.As(err, &le) {
+		l.add(Pos{File: file, Line: le.Line}, "%s", le.Msg)
+		return
+	}
+	if err != nil {
+		l.add(Pos{File: file}, "%v", err)
 		return
 	}
 	if len(doc.Content) == 0 {
@@ -143,6 +165,11 @@ func (l *loader) loadFile(file string, from Pos, main bool) {
 
 // top reads the top-level sections of one file, then its imports.
 func (r *reader) top(n *yaml.Node, main bool) {
+	if d := deref(n); d.Kind != yaml.MappingNode && !isNull(d) {
+		// Never quote it: a file imported by mistake may hold secrets.
+		r.add(r.pos(d), "the file is not a YAML mapping (it reads as %s); a blueprint file is a mapping starting with tosca_definitions_version", kindOf(d))
+		return
+	}
 	pairs, ok := r.mapping(n, "top level")
 	if !ok {
 		return
@@ -198,6 +225,20 @@ func (r *reader) top(n *yaml.Node, main bool) {
 	if imports != nil {
 		r.imports(imports)
 	}
+}
+
+// kindOf names the YAML kind of a node without its value.
+func kindOf(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!str" {
+			return "a string"
+		}
+		return "a scalar " + strings.TrimPrefix(n.ShortTag(), "!!")
+	}
+	return "a mapping"
 }
 
 func isEmpty(n *yaml.Node) bool {
@@ -280,11 +321,42 @@ func (r *reader) imports(n *yaml.Node) {
 		case strings.Contains(imp, "--"):
 			r.add(p, "imports: %q: namespaced imports (namespace--file) are not supported by chaosops local", imp)
 		default:
-			file := imp
-			if !filepath.IsAbs(file) {
-				file = filepath.Join(filepath.Dir(r.file), file)
+			file, err := r.inside(imp)
+			if err != nil {
+				r.add(p, "imports: %q: %v", imp, err)
+				continue
 			}
 			r.loadFile(file, p, false)
 		}
 	}
+}
+
+// inside resolves a local import against the importing file and refuses
+// one that leaves the blueprint folder: an absolute path, a path through
+// "..", and in an archive a symbolic link pointing out. Only the folder
+// is uploaded, and reading elsewhere could show files that are no part
+// of the blueprint.
+func (r *reader) inside(imp string) (string, error) {
+	const fix = "copy the file into the blueprint folder and import it by relative path"
+	if filepath.IsAbs(imp) {
+		return "", fmt.Errorf("an absolute path leaves the blueprint folder; %s", fix)
+	}
+	file := filepath.Join(filepath.Dir(r.file), imp)
+	if !within(r.bp.Dir, file) {
+		return "", fmt.Errorf("the import leaves the blueprint folder; %s", fix)
+	}
+	if r.archive {
+		dir, err1 := filepath.EvalSymlinks(r.bp.Dir)
+		real, err2 := filepath.EvalSymlinks(file)
+		if err1 == nil && err2 == nil && !within(dir, real) {
+			return "", fmt.Errorf("a symbolic link takes the import out of the blueprint folder (to %s); %s", real, fix)
+		}
+	}
+	return file, nil
+}
+
+// within reports whether path is dir or below it, by their names.
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

@@ -36,7 +36,10 @@ func blueprintCommand() *cli.Command {
 					if c.NArg() == 0 {
 						return usagef("blueprint lint needs at least one DIR argument")
 					}
-					results := blueprint.LintDirs(c.Args().Slice(), blueprint.LintOptions{Catalog: lintCatalog(), Archive: c.Bool("archive")})
+					results, err := blueprint.LintDirs(c.Context, c.Args().Slice(), blueprint.LintOptions{Catalog: lintCatalog(), Archive: c.Bool("archive")})
+					if err != nil {
+						return err
+					}
 					problems, failed := 0, 0
 					for _, r := range results {
 						for _, w := range r.Warnings {

@@ -2,15 +2,16 @@ package commands
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
-	"gopkg.in/yaml.v3"
 
 	"github.com/cloudify-chaos/chaosops/plugin/local"
+	"github.com/cloudify-chaos/chaosops/plugin/yamllimit"
 )
 
 func localCommand() *cli.Command {
@@ -158,13 +159,17 @@ func parseKV(items []string, flag string) (map[string]any, error) {
 		k, v, isKV := strings.Cut(it, "=")
 		if !isKV || strings.HasPrefix(it, "@") {
 			path := strings.TrimPrefix(it, "@")
-			b, err := os.ReadFile(path)
+			b, err := yamllimit.ReadFile(path)
+			var le *yamllimit.Error
+			if errors.As(err, &le) {
+				return nil, usagef("--%s %v", flag, err)
+			}
 			if err != nil {
 				return nil, usagef("--%s %q: not key=value and not a readable YAML file: %v", flag, it, err)
 			}
 			var m map[string]any
-			if err := yaml.Unmarshal(b, &m); err != nil {
-				return nil, usagef("--%s %s: not a YAML mapping: %v", flag, path, err)
+			if err := yamllimit.Unmarshal(path, b, &m); err != nil {
+				return nil, usagef("--%s %v (give a YAML mapping of name: value)", flag, err)
 			}
 			for mk, mv := range m {
 				out[mk] = mv
@@ -176,7 +181,7 @@ func parseKV(items []string, flag string) (map[string]any, error) {
 		}
 		if t := strings.TrimSpace(v); strings.HasPrefix(t, "[") || strings.HasPrefix(t, "{") {
 			var parsed any
-			if err := yaml.Unmarshal([]byte(t), &parsed); err != nil {
+			if err := yamllimit.Unmarshal(k, []byte(t), &parsed); err != nil {
 				return nil, usagef("--%s %s: %q is not a valid YAML list or mapping", flag, k, v)
 			}
 			out[k] = parsed

@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/cloudify-chaos/chaosops/plugin/probe"
+	"github.com/cloudify-chaos/chaosops/plugin/yamllimit"
 )
 
 // Defaults of the ProbeSettings shorthands that probe.Spec leaves to its
@@ -89,11 +87,18 @@ func ParseProbes(raw []byte) ([]probe.Spec, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
 	var specs []probe.Spec
-	if err := dec.Decode(&specs); err != nil {
-		return nil, fmt.Errorf("probes: %s; give a list of {name, kind: http|promql, ...}", strings.TrimPrefix(err.Error(), "yaml: "))
+	if err := yamllimit.UnmarshalStrict("probes", raw, &specs); err != nil {
+		// The caller names the input or flag; say only the line.
+		msg := err.Error()
+		var le *yamllimit.Error
+		if errors.As(err, &le) {
+			msg = le.Msg
+			if le.Line > 0 {
+				msg = fmt.Sprintf("line %d: %s", le.Line, le.Msg)
+			}
+		}
+		return nil, fmt.Errorf("%s; give a list of {name, kind: http|promql, ...}", msg)
 	}
 	var errs []error
 	for i, s := range specs {

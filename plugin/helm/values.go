@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	"github.com/cloudify-chaos/chaosops/plugin/failure"
+	"github.com/cloudify-chaos/chaosops/plugin/yamllimit"
 	"sigs.k8s.io/yaml"
 
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
@@ -23,9 +24,16 @@ var yamlLineRE = regexp.MustCompile(`line (\d+)`)
 func MergeValues(files []string, values map[string]any, set []string) (map[string]any, error) {
 	out := map[string]any{}
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := yamllimit.ReadFile(f)
+		var le *yamllimit.Error
+		if errors.As(err, &le) {
+			return nil, failure.Invalidf("values file "+f, "%s", le.Msg)
+		}
 		if err != nil {
 			return nil, failure.Invalidf("values file "+f, "cannot read it: %v", unwrapPath(err))
+		}
+		if err := yamllimit.CheckBytes(f, b); errors.As(err, &le) {
+			return nil, failure.Invalidf("values file "+f, "line %d: %s", le.Line, le.Msg)
 		}
 		m := map[string]any{}
 		if err := yaml.Unmarshal(b, &m); err != nil {

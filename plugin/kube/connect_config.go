@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cloudify-chaos/chaosops/plugin/failure"
+	"github.com/cloudify-chaos/chaosops/plugin/yamllimit"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -49,6 +50,20 @@ func restConfig(opts ConnOptions) (*rest.Config, string, error) {
 	return kubeconfigConfig(opts)
 }
 
+// checkKubeconfigFile checks a kubeconfig file against the YAML limits
+// before client-go reads it; client-go's own errors are replaced below.
+func checkKubeconfigFile(path string) error {
+	data, err := yamllimit.ReadFile(path)
+	var le *yamllimit.Error
+	if errors.As(err, &le) {
+		return err
+	}
+	if err != nil {
+		return nil // client-go reports it
+	}
+	return yamllimit.CheckBytes(path, data)
+}
+
 // kubeconfigConfig loads a kubeconfig from content or path. Parse errors are
 // replaced by a fixed message (plus the line), because parsers quote input.
 func kubeconfigConfig(opts ConnOptions) (*rest.Config, string, error) {
@@ -57,10 +72,16 @@ func kubeconfigConfig(opts ConnOptions) (*rest.Config, string, error) {
 	what := "kubeconfig"
 	if path, ok := kubeconfigPath(opts.Kubeconfig); ok {
 		what = "kubeconfig " + path
+		if err := checkKubeconfigFile(path); err != nil {
+			return nil, "", &failure.InvalidError{Field: what, Err: err}
+		}
 		raw, err = clientcmd.LoadFromFile(path)
 	} else {
 		if looksLikePath(opts.Kubeconfig) {
 			return nil, "", failure.Invalidf("kubeconfig", "no file at %s (the value is neither kubeconfig content nor an existing file)", opts.Kubeconfig)
+		}
+		if err := yamllimit.CheckBytes("kubeconfig", []byte(opts.Kubeconfig)); err != nil {
+			return nil, "", &failure.InvalidError{Field: what, Err: err}
 		}
 		raw, err = clientcmd.Load([]byte(opts.Kubeconfig))
 	}

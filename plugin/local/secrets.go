@@ -6,7 +6,7 @@ import (
 	"os"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/cloudify-chaos/chaosops/plugin/yamllimit"
 )
 
 // SecretEnvPrefix: CHAOSOPS_SECRET_<name> supplies secret <name>; in the
@@ -36,12 +36,23 @@ func (s *Secrets) Load() error {
 	if info.Mode().Perm()&0o077 != 0 {
 		return fmt.Errorf("secrets file %s is readable by others (mode %o); run chmod 600 %s", s.File, info.Mode().Perm(), s.File)
 	}
-	b, err := os.ReadFile(s.File)
+	b, err := yamllimit.ReadFile(s.File)
+	var le *yamllimit.Error
+	if errors.As(err, &le) {
+		return fmt.Errorf("secrets file %w", err)
+	}
 	if err != nil {
 		return fmt.Errorf("secrets file %s: %w", s.File, err)
 	}
-	if err := yaml.Unmarshal(b, &s.values); err != nil {
-		// yaml errors quote lines of the file: never echo them.
+	if err := yamllimit.Unmarshal(s.File, b, &s.values); err != nil {
+		if errors.As(err, &le) {
+			// Its errors name the line, never the content.
+			where := ""
+			if le.Line > 0 {
+				where = fmt.Sprintf("line %d: ", le.Line)
+			}
+			return fmt.Errorf("secrets file %s is not a YAML mapping of name: value (%s%s)", s.File, where, le.Msg)
+		}
 		return fmt.Errorf("secrets file %s is not a YAML mapping of name: value", s.File)
 	}
 	return nil

@@ -3,7 +3,7 @@ package local
 import (
 	"encoding/json"
 
-	"gopkg.in/yaml.v3"
+	"github.com/cloudify-chaos/chaosops/plugin/yamllimit"
 )
 
 // decodeStructured parses a JSON or YAML string into plain values.
@@ -12,7 +12,7 @@ func decodeStructured(s string) (any, error) {
 	if err := json.Unmarshal([]byte(s), &v); err == nil {
 		return v, nil
 	}
-	if err := yaml.Unmarshal([]byte(s), &v); err != nil {
+	if err := yamllimit.Unmarshal("value", []byte(s), &v); err != nil {
 		return nil, err
 	}
 	return v, nil
