@@ -92,7 +92,8 @@ func runAndReport(c *cli.Context, obj *api.Object) error {
 	res := out.Result
 	if path := c.String("output"); path != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
-		if werr := os.WriteFile(path, append(b, '\n'), 0o644); werr != nil {
+		// 0600 like the journal: the result quotes the spec and errors.
+		if werr := os.WriteFile(path, append(b, '\n'), 0o600); werr != nil {
 			return werr
 		}
 	}
