@@ -104,18 +104,7 @@ spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port
 `, ns)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(chaosbin.Path(t), "chaos", "run", "-f", spec, "--kubeconfig", kc, "--safety-lever-file", "", "--delete-timeout", "3s")
-	var stdout, stderr lockedBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(time.Minute); !strings.Contains(stderr.String(), "targets injected"); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("no injection within 1m:\n%s", stderr.String())
-		}
-	}
+	cmd, stdout, stderr := startUntilInjected(t, nil, "chaos", "run", "-f", spec, "--kubeconfig", kc, "--safety-lever-file", "", "--delete-timeout", "3s")
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	_ = cmd.Wait()
 	out := stdout.String() + stderr.String()
@@ -134,6 +123,27 @@ spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port
 	if o, errb, code := chaosbin.Run(t, append([]string{"chaos", "reap", "--force-cleanup"}, base...)...); code != 0 || !strings.Contains(o, `"outcome": "forced"`) {
 		t.Errorf("reap --force-cleanup: exit %d\n%s\n%s", code, o, errb)
 	}
+}
+
+// startUntilInjected starts chaosops with args (and env added to this
+// process's environment) and returns once it logs that the targets are
+// injected; the caller waits for it.
+func startUntilInjected(t *testing.T, env []string, args ...string) (cmd *exec.Cmd, stdout, stderr *lockedBuffer) {
+	t.Helper()
+	cmd = exec.Command(chaosbin.Path(t), args...)
+	cmd.Env = append(os.Environ(), env...)
+	stdout, stderr = &lockedBuffer{}, &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(stderr.String(), "targets injected"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("no injection within 1m:\n%s", stderr.String())
+		}
+	}
+	return cmd, stdout, stderr
 }
 
 // lockedBuffer is a buffer a child process writes while the test reads.

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -17,7 +15,6 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
-	"github.com/cloudify-chaos/chaosops/plugin/internal/chaosbin"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/tfbin"
 	"github.com/cloudify-chaos/chaosops/plugin/report"
@@ -206,19 +203,8 @@ spec:
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "result.json")
-	cmd := exec.Command(chaosbin.Path(t), "chaos", "run", "-f", spec, "-o", out, "--kubeconfig", testenv.Kubeconfig(t), "--safety-lever-file", "")
-	cmd.Env = append(os.Environ(), report.RootEnv+"="+reports)
-	var stdout, stderr lockedBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(time.Minute); !strings.Contains(stderr.String(), "targets injected"); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("no injection within 1m:\n%s", stderr.String())
-		}
-	}
+	cmd, stdout, stderr := startUntilInjected(t, []string{report.RootEnv + "=" + reports},
+		"chaos", "run", "-f", spec, "-o", out, "--kubeconfig", testenv.Kubeconfig(t), "--safety-lever-file", "")
 	t.Run("the object in the cluster carries the real header values", func(t *testing.T) {
 		dyn, err := dynamic.NewForConfig(testenv.Config(t))
 		if err != nil {
