@@ -73,6 +73,7 @@ func runAndReport(c *cli.Context, obj *api.Object) error {
 	}
 	o.Object, o.Owner.RunID = obj, chaos.NewRunID()
 	src.redactSensitive(red, runopts.Probe)
+	red.Add(api.SecretValues(obj.Spec)...)
 	x, err := runopts.ReadExperiment(src, o)
 	if err != nil {
 		return err

@@ -143,6 +143,7 @@ func runChaosManifest(ctx context.Context, op *operation.Op) error {
 // runChaos is the shared adapter: inputs → RunOptions and probes →
 // experiment.Run → runtime properties, report, verdict and outcome.
 func runChaos(ctx context.Context, op *operation.Op, obj *api.Object) error {
+	op.Redactor.Add(api.SecretValues(obj.Spec)...)
 	o, err := ownedRun(ctx, op, obj)
 	if err != nil {
 		return err

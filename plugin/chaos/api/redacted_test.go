@@ -59,6 +59,15 @@ func TestRedacted(t *testing.T) {
 			}
 		})
 	}
+	t.Run("SecretValues lists the header values Redacted masks, not the Secret's name", func(t *testing.T) {
+		s := &HTTPChaosSpec{TLS: &HTTPTLS{SecretName: "web-tls"}, RequestHeaders: map[string]string{"Cookie": "c-" + canary, "Accept": "a"}, Patch: &HTTPPatch{Headers: [][]string{{"X-Api-Key", "k-" + canary}, {"X-Chaos", "1"}}}}
+		if d := cmp.Diff([]string{"c-" + canary, "k-" + canary}, SecretValues(s)); d != "" {
+			t.Errorf("secret values (-want +got):\n%s", d)
+		}
+		if got := SecretValues(&PodChaosSpec{}); got != nil {
+			t.Errorf("a PodChaos has secret values %v", got)
+		}
+	})
 	t.Run("kinds without secret-looking fields are returned as they are", func(t *testing.T) {
 		s := &PodChaosSpec{Action: "pod-kill"}
 		if got := Redacted(s); got != Spec(s) {
