@@ -184,24 +184,12 @@ func TestChaosRunKeepsHeadersPrivate(t *testing.T) {
 	reports := filepath.Join(t.TempDir(), "reports")
 	ns := demoApp(t)
 	dir := t.TempDir()
-	spec := filepath.Join(dir, "headers.yaml")
-	if err := os.WriteFile(spec, []byte(fmt.Sprintf(`apiVersion: chaos-mesh.org/v1alpha1
-kind: HTTPChaos
-metadata:
-  namespace: %s
-spec:
-  mode: one
-  selector: {labelSelectors: {app: demo}}
-  target: Request
-  port: 8080
-  replace:
+	spec := httpChaosFile(t, ns, fmt.Sprintf(`  replace:
     headers: {Authorization: "Bearer %s", X-Chaos: "1"}
   patch:
     headers: [[X-Api-Key, %s]]
   duration: 10s
-`, ns, bearer, apiKey)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`, bearer, apiKey))
 	out := filepath.Join(dir, "result.json")
 	cmd, stdout, stderr := startUntilInjected(t, []string{report.RootEnv + "=" + reports},
 		"chaos", "run", "-f", spec, "-o", out, "--kubeconfig", testenv.Kubeconfig(t), "--safety-lever-file", "")
