@@ -87,7 +87,8 @@ type Result struct {
 	// chaosops removed by hand and what a person must check; nil when
 	// nothing was created.
 	Cleanup *Cleanup `json:"cleanup,omitempty"`
-	// Spec is the spec that was created.
+	// Spec is the spec that was created, with its secret-looking values
+	// masked (api.Redacted): a Result is kept and printed.
 	Spec api.Spec `json:"spec,omitempty"`
 
 	Timeline []Event `json:"timeline"`

@@ -52,7 +52,7 @@ func (r *Runner) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 
 	run := &run{r: r, opts: opts, kind: kind, obj: obj, res: &Result{
 		Kind: kind.Name, Namespace: obj.Namespace, Name: obj.Name, RunID: opts.Owner.RunID,
-		Ref: ref(kind.Name, obj.Namespace, obj.Name), Started: r.Now(), Spec: obj.Spec,
+		Ref: ref(kind.Name, obj.Namespace, obj.Name), Started: r.Now(), Spec: api.Redacted(obj.Spec),
 	}}
 	if err := opts.Check(); err != nil {
 		return run.end(verdictFor(err, VerdictPrecheckFailed), err)

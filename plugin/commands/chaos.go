@@ -74,6 +74,7 @@ func runAndReport(c *cli.Context, obj *api.Object) error {
 	}
 	o.Object, o.Owner.RunID = obj, chaos.NewRunID()
 	src.redactSensitive(red, runopts.Probe)
+	red.Add(api.SecretValues(obj.Spec)...)
 	x, err := runopts.ReadExperiment(src, o)
 	if err != nil {
 		return refused(err)
@@ -93,7 +94,8 @@ func runAndReport(c *cli.Context, obj *api.Object) error {
 	res := out.Result
 	if path := c.String("output"); path != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
-		if werr := os.WriteFile(path, append(b, '\n'), 0o644); werr != nil {
+		// 0600 like the journal: the result quotes the spec and errors.
+		if werr := os.WriteFile(path, append(b, '\n'), 0o600); werr != nil {
 			return werr
 		}
 	}

@@ -40,21 +40,7 @@ func TestChaosExitCodesFollowTheVerdict(t *testing.T) {
 	// nothing listens at the daemon's address: a permanent failure.
 	unreachable := demoApp(t)
 	testenv.AnnotateNamespace(t, testenv.Config(t), unreachable, chaosdaemon.UnreachableAnnotation, "true")
-	spec := filepath.Join(t.TempDir(), "failing.yaml")
-	if err := os.WriteFile(spec, []byte(fmt.Sprintf(`apiVersion: chaos-mesh.org/v1alpha1
-kind: HTTPChaos
-metadata:
-  namespace: %s
-spec:
-  mode: one
-  selector: {labelSelectors: {app: demo}}
-  target: Request
-  port: 8080
-  abort: true
-  duration: 5s
-`, unreachable)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	spec := httpChaosFile(t, unreachable, "  abort: true\n  duration: 5s\n")
 	base := []string{"--kubeconfig", kc, "--safety-lever-file", ""}
 	cases := []struct {
 		name string
@@ -104,18 +90,7 @@ spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port
 `, ns)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(chaosbin.Path(t), "chaos", "run", "-f", spec, "--kubeconfig", kc, "--safety-lever-file", "", "--delete-timeout", "3s")
-	var stdout, stderr lockedBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(time.Minute); !strings.Contains(stderr.String(), "targets injected"); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatalf("no injection within 1m:\n%s", stderr.String())
-		}
-	}
+	cmd, stdout, stderr := startUntilInjected(t, nil, "chaos", "run", "-f", spec, "--kubeconfig", kc, "--safety-lever-file", "", "--delete-timeout", "3s")
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	_ = cmd.Wait()
 	out := stdout.String() + stderr.String()
@@ -134,6 +109,48 @@ spec: {mode: one, selector: {labelSelectors: {app: demo}}, target: Request, port
 	if o, errb, code := chaosbin.Run(t, append([]string{"chaos", "reap", "--force-cleanup"}, base...)...); code != 0 || !strings.Contains(o, `"outcome": "forced"`) {
 		t.Errorf("reap --force-cleanup: exit %d\n%s\n%s", code, o, errb)
 	}
+}
+
+// httpChaosFile writes the manifest of an HTTPChaos on the requests to port
+// 8080 of one app=demo pod in ns, with the spec lines in action added,
+// and returns its path.
+func httpChaosFile(t *testing.T, ns, action string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "httpchaos.yaml")
+	if err := os.WriteFile(path, []byte(fmt.Sprintf(`apiVersion: chaos-mesh.org/v1alpha1
+kind: HTTPChaos
+metadata:
+  namespace: %s
+spec:
+  mode: one
+  selector: {labelSelectors: {app: demo}}
+  target: Request
+  port: 8080
+`, ns)+action), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// startUntilInjected starts chaosops with args (and env added to this
+// process's environment) and returns once it logs that the targets are
+// injected; the caller waits for it.
+func startUntilInjected(t *testing.T, env []string, args ...string) (cmd *exec.Cmd, stdout, stderr *lockedBuffer) {
+	t.Helper()
+	cmd = exec.Command(chaosbin.Path(t), args...)
+	cmd.Env = append(os.Environ(), env...)
+	stdout, stderr = &lockedBuffer{}, &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(stderr.String(), "targets injected"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("no injection within 1m:\n%s", stderr.String())
+		}
+	}
+	return cmd, stdout, stderr
 }
 
 // lockedBuffer is a buffer a child process writes while the test reads.

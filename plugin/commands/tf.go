@@ -43,9 +43,31 @@ func tfCommand() *cli.Command {
 			verb("apply", "apply the module (-input=false) and print the resources and outputs as JSON", (*terraform.Workspace).Apply),
 			verb("output", "print the state's resources and outputs as JSON", (*terraform.Workspace).Output),
 			verb("refresh", "take in changes made outside Terraform and print the state as JSON", (*terraform.Workspace).Refresh),
-			verb("destroy", "destroy everything in the state and print what was destroyed as JSON", (*terraform.Workspace).Destroy),
+			destroyCommand(verb),
 		},
 	}
+}
+
+// destroyCommand is tf destroy; with --remove-workdir it also removes the
+// working directory once the state is empty, as terraform.destroy does
+// unless keep_workdir is set.
+func destroyCommand(verb func(string, string, func(*terraform.Workspace, context.Context) (*terraform.Result, error)) *cli.Command) *cli.Command {
+	var remove bool
+	cmd := verb("destroy", "destroy everything in the state and print what was destroyed as JSON; the state backup goes with it",
+		func(w *terraform.Workspace, ctx context.Context) (*terraform.Result, error) {
+			res, err := w.Destroy(ctx)
+			if err != nil || !remove {
+				return res, err
+			}
+			if err := w.Remove(ctx); err != nil {
+				return res, err
+			}
+			res.Sensitive = nil // their files went with the working directory
+			return res, nil
+		})
+	cmd.Flags = append(cmd.Flags, &cli.BoolFlag{Name: "remove-workdir", Destination: &remove,
+		Usage: "after a complete destroy, remove --workdir (module copy, .terraform/, state, outputs/)"})
+	return cmd
 }
 
 // tfFlags are made afresh for each subcommand: urfave/cli keeps parsed
@@ -158,9 +180,12 @@ func printTF(out io.Writer, w *terraform.Workspace, verb string, res *terraform.
 		for _, s := range res.Sensitive {
 			red.Add(s.Reveal())
 		}
-		files, err := terraform.WriteSecretFiles(w.OutputsDir(), res.Sensitive)
-		if err != nil {
-			return err
+		files := map[string]string{}
+		// After destroy --remove-workdir there is no folder to keep files in.
+		if _, err := os.Stat(w.Dir()); err == nil {
+			if files, err = terraform.WriteSecretFiles(w.OutputsDir(), res.Sensitive); err != nil {
+				return err
+			}
 		}
 		resources := []string{}
 		for _, r := range res.State.Resources {

@@ -156,6 +156,7 @@ func refusedRun(op *operation.Op, err error) error {
 }
 
 func runChaos(ctx context.Context, op *operation.Op, obj *api.Object) error {
+	op.Redactor.Add(api.SecretValues(obj.Spec)...)
 	o, err := ownedRun(ctx, op, obj)
 	if err != nil {
 		return err

@@ -213,3 +213,22 @@ func Password(raw, placeholder string) string {
 	}
 	return u.Redacted()
 }
+
+// secretHeaders are the HTTP headers that carry credentials by definition.
+var secretHeaders = []string{"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
+
+// SensitiveHeader reports whether the value of the HTTP header name must
+// be masked wherever it is kept or printed: the credential headers, and
+// any header named like a token, secret, key, password or session.
+func SensitiveHeader(name string) bool {
+	n := strings.ToLower(strings.TrimSpace(name))
+	if slices.Contains(secretHeaders, n) {
+		return true
+	}
+	for _, w := range []string{"token", "secret", "key", "passw", "session", "auth", "credential"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}

@@ -91,7 +91,8 @@ func stripUserinfo(s string) string {
 }
 
 // sanitized returns a copy of j with URL credentials removed from every
-// field that can carry them; j is not modified. Bearer tokens never reach
+// field that can carry them and the spec's secret-looking values masked
+// (api.Redacted); j is not modified. Bearer tokens never reach
 // a journal (probe.Spec.BearerToken is json:"-").
 func sanitized(j *Journal) *Journal {
 	c := *j
@@ -99,6 +100,7 @@ func sanitized(j *Journal) *Journal {
 	c.Cleanup = sanitizedCleanup(j.Cleanup)
 	if j.Run != nil {
 		run := *j.Run
+		run.Spec = api.Redacted(j.Run.Spec)
 		run.Reason = stripUserinfo(run.Reason)
 		run.Cleanup = sanitizedCleanup(run.Cleanup)
 		run.Timeline = make([]chaos.Event, len(j.Run.Timeline))

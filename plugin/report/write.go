@@ -23,9 +23,10 @@ type Files struct {
 	Chart    string `json:"chart"`
 }
 
-// Write creates dir (0755) and writes the run's journal, Markdown summary
-// and chart into it, each atomically (a temporary file renamed into
-// place), so a reader never sees half a file. URL credentials are removed
+// Write creates dir (0700) and writes the run's journal, Markdown summary
+// and chart into it (0600: they quote the spec, probe URLs and errors),
+// each atomically (a temporary file renamed into place), so a reader never
+// sees half a file. URL credentials are removed
 // from everything written; j itself is not modified. The journal is
 // written last: a directory with a journal.json has the other files too.
 func Write(dir string, j *Journal) (Files, error) {
@@ -40,7 +41,10 @@ func Write(dir string, j *Journal) (Files, error) {
 	if err != nil {
 		return Files{}, fmt.Errorf("report: encode the journal: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Files{}, fmt.Errorf("report: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
 		return Files{}, fmt.Errorf("report: %w", err)
 	}
 	f := Files{
@@ -64,8 +68,8 @@ func Write(dir string, j *Journal) (Files, error) {
 	return f, nil
 }
 
-// writeAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path.
+// writeAtomic writes data to a temporary file (0600) beside path, syncs it
+// and renames it over path.
 func writeAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -83,9 +87,6 @@ func writeAtomic(path string, data []byte) error {
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
 	}
 	return os.Rename(tmp.Name(), path)
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos"
+	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
+	"github.com/cloudify-chaos/chaosops/plugin/redact"
 )
 
 func TestWrite(t *testing.T) {
@@ -26,13 +28,19 @@ func TestWrite(t *testing.T) {
 		if d := cmp.Diff(want, files); d != "" {
 			t.Fatalf("files (-want +got):\n%s", d)
 		}
-		st, err := os.Stat(dir)
-		if err != nil || st.Mode().Perm() != 0o755 {
-			t.Fatalf("dir mode %v, %v; want 0755", st.Mode().Perm(), err)
+		for _, p := range []string{filepath.Dir(dir), dir} {
+			if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o700 {
+				t.Fatalf("%s: mode %v, %v; want 0700", p, st.Mode().Perm(), err)
+			}
 		}
 		entries, _ := os.ReadDir(dir)
 		if len(entries) != 3 {
 			t.Fatalf("dir holds %d entries (a temporary file left behind?): %v", len(entries), entries)
+		}
+		for _, p := range []string{files.Journal, files.Markdown, files.Chart} {
+			if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o600 {
+				t.Fatalf("%s: mode %v, %v; want 0600", p, st.Mode().Perm(), err)
+			}
 		}
 		back, err := Load(dir)
 		if err != nil {
@@ -84,6 +92,29 @@ func TestWrite(t *testing.T) {
 		md, _ := os.ReadFile(files.Markdown)
 		if !strings.Contains(string(md), "http://demo.demo.svc:8080/") {
 			t.Error("the probe URL without its credentials is missing from report.md")
+		}
+	})
+
+	t.Run("secret-looking header values of the spec are masked in every file", func(t *testing.T) {
+		const canary = "canary-hdr-5e1d"
+		j := fixture()
+		spec := j.Run.Spec.(*api.HTTPChaosSpec)
+		spec.Replace = &api.HTTPReplace{Headers: map[string]string{"Authorization": "Bearer " + canary}}
+		spec.Patch = &api.HTTPPatch{Headers: [][]string{{"X-Api-Key", canary}}}
+		files, err := Write(t.TempDir(), j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{files.Journal, files.Markdown, files.Chart} {
+			if data, _ := os.ReadFile(f); strings.Contains(string(data), canary) {
+				t.Errorf("%s contains the header value %q", filepath.Base(f), canary)
+			}
+		}
+		if md, _ := os.ReadFile(files.Markdown); !strings.Contains(string(md), `"Authorization": "`+redact.Mask+`"`) {
+			t.Errorf("report.md does not show the masked header:\n%s", md)
+		}
+		if spec.Replace.Headers["Authorization"] != "Bearer "+canary {
+			t.Error("Write modified the caller's spec")
 		}
 	})
 

@@ -37,7 +37,7 @@ const (
 // are replaced: Terraform's data, the state, and chaosops' own files.
 var keep = map[string]bool{
 	".terraform": true, ".terraform.lock.hcl": true,
-	"terraform.tfstate": true, "terraform.tfstate.backup": true, "terraform.tfstate.d": true,
+	stateFile: true, stateBackupFile: true, workspacesDir: true,
 	localLockFile: true, bookDir: true, OutputsDir: true,
 }
 
@@ -46,7 +46,7 @@ func skipInModule(name string, dir bool) bool {
 	if dir {
 		return name == ".terraform" || name == ".git" || name == bookDir
 	}
-	return strings.HasPrefix(name, "terraform.tfstate") || name == localLockFile
+	return strings.HasPrefix(name, stateFile) || name == localLockFile
 }
 
 // claimWorkDir creates the working directory (0700), or checks that an

@@ -68,6 +68,10 @@ func Open(ctx context.Context, opt Options, log *slog.Logger) (*Workspace, error
 	if err := w.prepare(); err != nil {
 		return nil, err
 	}
+	// A working directory from an older chaosops may hold 0644 state files.
+	if err := protectState(opt.WorkDir); err != nil {
+		return nil, err
+	}
 	log.Debug(fmt.Sprintf("terraform %s at %s, working directory %s", ver, bin, opt.WorkDir))
 	return w, nil
 }
@@ -128,6 +132,10 @@ func (w *Workspace) run(ctx context.Context, command string, fn func(stdout io.W
 	err = fn(out, append(append([]string(nil), w.opt.VarFiles...), files...))
 	out.close()
 	errOut.close()
+	// Also after a failure or a cancel: the state may have been written.
+	if perr := protectState(w.opt.WorkDir); perr != nil && err == nil {
+		err = perr
+	}
 	if err != nil {
 		return out, w.failure(ctx, command, err, out.diagnostics())
 	}

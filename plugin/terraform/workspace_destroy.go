@@ -11,8 +11,10 @@ import (
 
 // Destroy runs terraform destroy -auto-approve (after init when needed)
 // and returns what it destroyed and the state afterwards, which then holds
-// no resources. Destroying again changes nothing. Cancel interrupts
-// Terraform as Apply does; what was not destroyed stays in the state.
+// no resources. Once the state is empty the state backup, which still holds
+// the destroyed resources and outputs, is removed. Destroying again changes
+// nothing. Cancel interrupts Terraform as Apply does; what was not
+// destroyed stays in the state.
 func (w *Workspace) Destroy(ctx context.Context) (*Result, error) {
 	if err := w.ensureInit(ctx); err != nil {
 		return nil, err
@@ -24,7 +26,13 @@ func (w *Workspace) Destroy(ctx context.Context) (*Result, error) {
 		}
 		return w.tf.DestroyJSON(ctx, stdout, opts...)
 	})
-	return w.finish(ctx, &Result{Changes: ev.plan()}, err)
+	res, err := w.finish(ctx, &Result{Changes: ev.plan()}, err)
+	if err == nil && res.State != nil && len(res.State.Resources) == 0 {
+		if err := removeBackup(w.opt.WorkDir); err != nil {
+			return res, err
+		}
+	}
+	return res, err
 }
 
 // Remove deletes the working directory (module copy, provider cache,

@@ -207,6 +207,17 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("state after destroy: %+v, %d sensitive", res.State, len(res.Sensitive))
 		}
 		noSecretsOnDisk(t, dir)
+		if _, err := os.Stat(filepath.Join(dir, stateBackupFile)); !os.IsNotExist(err) {
+			t.Errorf("the state backup, with the destroyed outputs, is still there: %v", err)
+		}
+		filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				if b, _ := os.ReadFile(path); strings.Contains(string(b), testSecret) {
+					t.Errorf("%s still holds the sensitive value after destroy", path)
+				}
+			}
+			return nil
+		})
 	})
 
 	t.Run("remove deletes the emptied working directory", func(t *testing.T) {
@@ -220,6 +231,51 @@ func TestLifecycle(t *testing.T) {
 
 	if logs.contains(testSecret) {
 		t.Errorf("a sensitive value reached the log")
+	}
+}
+
+// TestStateFilesArePrivate: the state and its backup hold the sensitive
+// output in clear; they are 0600 after every command, and destroy removes
+// the backup.
+func TestStateFilesArePrivate(t *testing.T) {
+	ctx := t.Context()
+	dir := filepath.Join(t.TempDir(), "infra")
+	log, _ := newLogger(t)
+	opt := basicOptions(t, dir)
+	for _, replicas := range []int{1, 2} { // the second apply backs up the first state
+		opt.Vars = map[string]any{"name": "chaos", "replicas": replicas}
+		w, err := Open(ctx, opt, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Apply(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{stateFile, stateBackupFile} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), testSecret) {
+			t.Errorf("%s does not hold the sensitive output: the check below proves nothing", name)
+		}
+		if fi, _ := os.Stat(filepath.Join(dir, name)); fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", name, fi.Mode().Perm())
+		}
+	}
+	w, err := Open(ctx, opt, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Destroy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, stateBackupFile)); !os.IsNotExist(err) {
+		t.Errorf("the state backup, with the destroyed outputs, is still there after destroy: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, stateFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s after destroy: %v, %v; want mode 0600", stateFile, fi.Mode().Perm(), err)
 	}
 }
 

@@ -269,7 +269,8 @@ func (p *Proxy) download(args []any, kw map[string]any) (any, error) {
 		}
 		target = filepath.Join(dir, filepath.Base(clean))
 	}
-	if err := os.WriteFile(target, data, 0o644); err != nil {
+	// 0600: a blueprint resource may be a secrets or values file.
+	if err := os.WriteFile(target, data, 0o600); err != nil {
 		return nil, &evalError{"IOError", err.Error()}
 	}
 	return target, nil
