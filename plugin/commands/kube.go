@@ -144,7 +144,7 @@ func kubeCommands() []*cli.Command {
 						return usagef("give --inventory FILE or -f PATH")
 					}
 					if opts.Objects, err = manifest.Load(c.Context, srcs, manifest.Options{Values: values}); err != nil {
-						return usageError{err}
+						return err // bad sources exit 2 (exitCode), a failed download 1
 					}
 				}
 				cl, err := cliConnect(c, log)
@@ -200,7 +200,7 @@ func loadAndConnect(c *cli.Context) ([]manifest.Object, *kube.Inventory, *kube.M
 	log := cliLogger(c, &redact.Redactor{})
 	objs, err := manifest.Load(c.Context, srcs, manifest.Options{Values: values})
 	if err != nil {
-		return nil, nil, nil, usageError{err}
+		return nil, nil, nil, err // bad sources exit 2 (exitCode), a failed download 1
 	}
 	inv, err := readInventory(c.String("inventory"))
 	if err != nil {

@@ -32,6 +32,12 @@ func loadCommand() *cli.Command {
 			if c.NArg() != 1 {
 				return usagef("load needs one URL, got %d arguments", c.NArg())
 			}
+			if d := c.Duration("every"); d <= 0 {
+				return usagef("--every %s: not a positive duration; use e.g. 10s", d)
+			}
+			if d := c.Duration("for"); d < 0 {
+				return usagef("--for %s: negative; use e.g. 5m, or leave it out to run until Ctrl-C", d)
+			}
 			spec := probe.Spec{Name: "load", Kind: probe.HTTP, URL: c.Args().First(), Method: c.String("method"), RPS: c.Float64("rps"),
 				Timeout: c.Duration("timeout"), Window: c.Duration("every"), InsecureSkipTLSVerify: c.Bool("insecure-skip-tls-verify")}
 			set, err := probe.New([]probe.Spec{spec}, probe.Options{Log: cliLogger(c, &redact.Redactor{})})

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"sort"
 	"time"
+
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 )
 
 // Deployment is the persisted state of one local deployment.
@@ -62,7 +64,7 @@ func (s Store) path(name string) string {
 // checkName validates a deployment name; the error says what is allowed.
 func checkName(name string) error {
 	if !validName.MatchString(name) {
-		return fmt.Errorf("deployment name %q: use letters, digits, '.', '_' or '-' (at most 128, starting with a letter or digit)", name)
+		return failure.Invalidf("", "deployment name %q: use letters, digits, '.', '_' or '-' (at most 128, starting with a letter or digit)", name)
 	}
 	return nil
 }
