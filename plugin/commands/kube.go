@@ -93,6 +93,9 @@ func kubeCommands() []*cli.Command {
 				&cli.BoolFlag{Name: "dry-run", Usage: "server-side dry run"},
 			),
 			Action: func(c *cli.Context) error {
+				if err := checkTimeout(c); err != nil {
+					return err
+				}
 				objs, inv, m, err := loadAndConnect(c)
 				if err != nil {
 					return err
@@ -132,6 +135,9 @@ func kubeCommands() []*cli.Command {
 				&cli.BoolFlag{Name: "dry-run", Usage: "server-side dry run"},
 			),
 			Action: func(c *cli.Context) error {
+				if err := checkTimeout(c); err != nil {
+					return err
+				}
 				log := cliLogger(c, &redact.Redactor{})
 				opts := kube.DeleteOptions{Timeout: c.Duration("timeout"), DryRun: c.Bool("dry-run"), DefaultNamespace: c.String("namespace")}
 				var err error
@@ -139,9 +145,12 @@ func kubeCommands() []*cli.Command {
 					return err
 				}
 				if opts.Inventory == nil {
+					if len(c.StringSlice("filename")) == 0 {
+						return usagef("give --inventory FILE or -f PATH")
+					}
 					srcs, values, err := cliSources(c)
 					if err != nil {
-						return usagef("give --inventory FILE or -f PATH")
+						return err
 					}
 					if opts.Objects, err = manifest.Load(c.Context, srcs, manifest.Options{Values: values}); err != nil {
 						return err // bad sources exit 2 (exitCode), a failed download 1
@@ -211,6 +220,15 @@ func loadAndConnect(c *cli.Context) ([]manifest.Object, *kube.Inventory, *kube.M
 		return nil, nil, nil, err
 	}
 	return objs, inv, kube.NewManager(cl, log), nil
+}
+
+// checkTimeout refuses a negative --timeout before anything is read or
+// contacted.
+func checkTimeout(c *cli.Context) error {
+	if d := c.Duration("timeout"); d < 0 {
+		return usagef("--timeout %s: negative; use e.g. %s", d, kube.DefaultTimeout)
+	}
+	return nil
 }
 
 func noteSuffix(n string) string {

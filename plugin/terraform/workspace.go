@@ -39,7 +39,7 @@ type Workspace struct {
 func Open(ctx context.Context, opt Options, log *slog.Logger) (*Workspace, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
-		return nil, err
+		return nil, &failure.InvalidError{Err: err}
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
