@@ -119,7 +119,7 @@ type edgeFixture struct {
 	baseline map[string][]string
 }
 
-func newEdgeFixture(t *testing.T) *edgeFixture {
+func newEdgeFixture(t testing.TB) *edgeFixture {
 	t.Helper()
 	dir := t.TempDir()
 	write := func(name, content string, mode os.FileMode) string {
@@ -211,15 +211,32 @@ func (f *edgeFixture) edgeCases(cmds []*cli.Command, path []string, perFlag int,
 				v := vals[(*turn+j)%len(vals)]
 				arg := "--" + fl.Names()[0] + "=" + v.value
 				argv := append([]string{"chaosops"}, p...)
+				base := without(f.baseline[key], fl)
 				if len(c.Subcommands) > 0 {
-					argv = append(append(argv, arg), f.baseline[key]...)
+					argv = append(append(argv, arg), base...)
 				} else {
-					argv = append(append(argv, f.baseline[key]...), arg)
+					argv = append(append(argv, base...), arg)
 				}
 				out = append(out, edgeCase{path: p, flag: fl, val: v, argv: argv})
 			}
 		}
 		out = append(out, f.edgeCases(c.Subcommands, p, perFlag, turn)...)
+	}
+	return out
+}
+
+// without drops the flag and its value from a baseline, so that the case
+// gives it once (urfave/cli refuses -d x --deployment-id y).
+func without(args []string, f cli.Flag) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		if slices.ContainsFunc(f.Names(), func(n string) bool { return args[i] == "-"+n || args[i] == "--"+n }) {
+			if _, isBool := f.(*cli.BoolFlag); !isBool {
+				i++
+			}
+			continue
+		}
+		out = append(out, args[i])
 	}
 	return out
 }

@@ -45,6 +45,16 @@ func cliSources(c *cli.Context) ([]manifest.Source, map[string]any, error) {
 	return srcs, values, nil
 }
 
+// loadSources reads and renders the -f sources; the error names the flag.
+// Bad sources exit 2 (exitCode), a failed download 1.
+func loadSources(c *cli.Context, srcs []manifest.Source, values map[string]any) ([]manifest.Object, error) {
+	objs, err := manifest.Load(c.Context, srcs, manifest.Options{Values: values})
+	if err != nil {
+		return nil, fmt.Errorf("--filename (-f) %w", err)
+	}
+	return objs, nil
+}
+
 func readInventory(path string) (*kube.Inventory, error) {
 	if path == "" {
 		return nil, nil
@@ -152,8 +162,8 @@ func kubeCommands() []*cli.Command {
 					if err != nil {
 						return err
 					}
-					if opts.Objects, err = manifest.Load(c.Context, srcs, manifest.Options{Values: values}); err != nil {
-						return err // bad sources exit 2 (exitCode), a failed download 1
+					if opts.Objects, err = loadSources(c, srcs, values); err != nil {
+						return err
 					}
 				}
 				cl, err := cliConnect(c, log)
@@ -207,9 +217,9 @@ func loadAndConnect(c *cli.Context) ([]manifest.Object, *kube.Inventory, *kube.M
 		return nil, nil, nil, err
 	}
 	log := cliLogger(c, &redact.Redactor{})
-	objs, err := manifest.Load(c.Context, srcs, manifest.Options{Values: values})
+	objs, err := loadSources(c, srcs, values)
 	if err != nil {
-		return nil, nil, nil, err // bad sources exit 2 (exitCode), a failed download 1
+		return nil, nil, nil, err
 	}
 	inv, err := readInventory(c.String("inventory"))
 	if err != nil {

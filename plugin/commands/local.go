@@ -131,7 +131,14 @@ func localCommand() *cli.Command {
 	}
 }
 
+// newRunner checks --deployment-id, when the command has it, and returns
+// the runner of the state folder.
 func newRunner(c *cli.Context) (*local.Runner, error) {
+	if c.IsSet("deployment-id") || c.String("deployment-id") != "" {
+		if err := local.CheckName(c.String("deployment-id")); err != nil {
+			return nil, usagef("--deployment-id (-d): %w", err)
+		}
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err

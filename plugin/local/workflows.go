@@ -33,7 +33,7 @@ func (r *Runner) Install(ctx context.Context, opt InstallOptions) error {
 	if err := r.init(); err != nil {
 		return err
 	}
-	if err := checkName(opt.Name); err != nil {
+	if err := CheckName(opt.Name); err != nil {
 		return err
 	}
 	bp, err := loadBlueprint(opt.Blueprint)
