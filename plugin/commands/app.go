@@ -34,7 +34,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := New(stdout, stderr)
 	app.OnUsageError = onUsageError
 	app.Action = groupAction(app.Commands)
-	prepare(app.Commands)
+	prepare(app.Commands, map[cli.Flag]bool{})
 	err := app.RunContext(ctx, interspersed(app, args))
 	return exitCode(ctx, err, stderr)
 }
@@ -77,9 +77,13 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 		flags = c.App.Flags
 	}
 	msg := err.Error()
-	if bad, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok && cli.SuggestFlag != nil {
-		if s := cli.SuggestFlag(flags, strings.TrimLeft(bad, "-"), false); s != "" {
-			msg = fmt.Sprintf("unknown flag %s (did you mean %s?)", dashed(strings.TrimLeft(bad, "-")), s)
+	if bad, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		bad = strings.TrimLeft(bad, "-")
+		msg = "unknown flag " + dashed(bad)
+		if cli.SuggestFlag != nil {
+			if s := cli.SuggestFlag(flags, bad, false); s != "" {
+				msg += " (did you mean " + s + "?)"
+			}
 		}
 	}
 	return usagef("%s; see %s --help", msg, name)
@@ -89,33 +93,36 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 // checked here, one line naming the flag (urfave/cli would print the whole
 // help first), and marked "(required)" in the help; a group of commands
 // refuses an unknown command, naming the nearest.
-func prepare(cmds []*cli.Command) {
+func prepare(cmds []*cli.Command, required map[cli.Flag]bool) {
 	for _, c := range cmds {
 		c.OnUsageError = onUsageError
-		if required := unrequire(c.Flags); len(required) > 0 {
-			c.Before = checkRequired(required, c.Before)
+		if req := unrequire(c.Flags, required); len(req) > 0 {
+			c.Before = checkRequired(req, c.Before)
 		}
 		if len(c.Subcommands) > 0 && c.Action == nil {
 			c.Action = groupAction(c.Subcommands)
 		}
-		prepare(c.Subcommands)
+		prepare(c.Subcommands, required)
 	}
 }
 
 // unrequire returns the required flags of flags, now marked "(required)"
-// in their usage and left for checkRequired to check. Every urfave flag
-// type has the fields Required and Usage.
-func unrequire(flags []cli.Flag) []cli.Flag {
+// in their usage and left for checkRequired to check; required holds the
+// flags already done (commands share flag values). Every urfave flag type
+// has the fields Required and Usage.
+func unrequire(flags []cli.Flag, required map[cli.Flag]bool) []cli.Flag {
 	var out []cli.Flag
 	for _, f := range flags {
-		if rf, ok := f.(cli.RequiredFlag); !ok || !rf.IsRequired() {
-			continue
+		if rf, ok := f.(cli.RequiredFlag); ok && rf.IsRequired() {
+			v := reflect.ValueOf(f).Elem()
+			v.FieldByName("Required").SetBool(false)
+			usage := v.FieldByName("Usage")
+			usage.SetString(usage.String() + " (required)")
+			required[f] = true
 		}
-		v := reflect.ValueOf(f).Elem()
-		v.FieldByName("Required").SetBool(false)
-		usage := v.FieldByName("Usage")
-		usage.SetString(usage.String() + " (required)")
-		out = append(out, f)
+		if required[f] {
+			out = append(out, f)
+		}
 	}
 	return out
 }

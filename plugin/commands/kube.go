@@ -139,6 +139,10 @@ func kubeCommands() []*cli.Command {
 		{
 			Name:  "delete",
 			Usage: "delete what --inventory lists (or the objects of -f that chaosops applied) in reverse tier order and wait until gone",
+			Description: "Steps: read --inventory, or else read and render the -f sources (--sha256, --values and -n count only then);\n" +
+				"delete the objects in reverse tier order (the rest first, then CRDs and Namespaces), only those chaosops applied;\n" +
+				"wait until they are gone (--timeout); rewrite --inventory with what is left. Ctrl-C stops between requests and\n" +
+				"leaves the inventory listing what is still there; re-run to finish.",
 			Flags: append(append(connFlags(), sourceFlags()...),
 				&cli.StringFlag{Name: "inventory", Usage: "JSON file written by apply"},
 				&cli.DurationFlag{Name: "timeout", Value: kube.DefaultTimeout, Usage: "bound for the wait"},
@@ -185,6 +189,9 @@ func kubeCommands() []*cli.Command {
 		{
 			Name:  "diff",
 			Usage: "show what apply would change (server-side dry run against the live objects; Secret values masked)",
+			Description: "Steps: read and render the sources; server-side dry run of each object against the live one; print each\n" +
+				"object's planned action (with --inventory also what apply would prune) and its diff.\n" +
+				"Nothing is changed, so Ctrl-C has nothing to undo.",
 			Flags: append(append(connFlags(), sourceFlags()...),
 				&cli.StringFlag{Name: "inventory", Usage: "JSON file written by apply, to preview pruning"},
 			),

@@ -20,6 +20,9 @@ func loadCommand() *cli.Command {
 		Name:      "load",
 		Usage:     "send steady HTTP traffic to a URL and print its success rate every --every (until Ctrl-C or --for)",
 		ArgsUsage: "URL",
+		Description: "Steps: check the flags; send --rps requests a second (a new connection each, at most --timeout each); every\n" +
+			"--every print the requests sent and succeeded, and the success rate, of the seconds completed. Ctrl-C or --for\n" +
+			"stops the traffic and prints the last line; nothing else is changed.",
 		Flags: []cli.Flag{
 			&cli.Float64Flag{Name: "rps", Value: 10, Usage: fmt.Sprintf("requests per second (at most %d)", probe.MaxRPS)},
 			&cli.StringFlag{Name: "method", Value: "GET", Usage: "HTTP method"},
