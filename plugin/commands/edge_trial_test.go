@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,16 +20,22 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/internal/cmd/reliability/trial"
 )
 
-// refusedKubeconfig points at a port where nothing listens: a command
-// that gets as far as connecting fails with "connection refused", which
-// names no flag.
-const refusedKubeconfig = `apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
-users: [{name: u, user: {token: not-used-123456}}]
-contexts: [{name: c, context: {cluster: c, user: u}}]
-current-context: c
-`
+// closedPortKubeconfig is a kubeconfig whose API server is a local port
+// that was just closed: a command that gets as far as connecting fails with
+// "connection refused", which names no flag.
+func closedPortKubeconfig(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "apiVersion: v1\nkind: Config\ncurrent-context: closed\n" +
+		"clusters:\n- name: closed\n  cluster:\n    server: https://" + addr + "\n" +
+		"users:\n- name: nobody\n  user:\n    token: edge-case-token\n" +
+		"contexts:\n- name: closed\n  context:\n    cluster: closed\n    user: nobody\n"
+}
 
 // edgeValue is one bad or odd value of a flag. refuse says the value can
 // never be right, so the command must exit 2 naming the flag; any other
@@ -132,7 +139,7 @@ func newEdgeFixture(t testing.TB) *edgeFixture {
 		}
 		return p
 	}
-	kc := write("kubeconfig", refusedKubeconfig, 0o600)
+	kc := write("kubeconfig", closedPortKubeconfig(t), 0o600)
 	for k, v := range map[string]string{"HOME": filepath.Join(dir, "home"), "KUBECONFIG": kc, "CTX_SOCKET_URL": "",
 		"CHAOSOPS_STATE_DIR": filepath.Join(dir, "state"), "CHAOSOPS_REPORT_ROOT": filepath.Join(dir, "reports"),
 		"PROMETHEUS_URL": "", "XDG_CACHE_HOME": filepath.Join(dir, "cache"), "CHAOSOPS_TERRAFORM": ""} {
