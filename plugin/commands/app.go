@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -30,8 +32,9 @@ const (
 // Main runs the CLI with args (os.Args) and returns the exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := New(stdout, stderr)
-	markUsageErrors(app.Commands)
 	app.OnUsageError = onUsageError
+	app.Action = groupAction(app.Commands)
+	prepare(app.Commands, map[cli.Flag]bool{})
 	err := app.RunContext(ctx, interspersed(app, args))
 	return exitCode(ctx, err, stderr)
 }
@@ -63,13 +66,131 @@ func New(stdout, stderr io.Writer) *cli.App {
 	}
 }
 
-func onUsageError(_ *cli.Context, err error, _ bool) error { return usageError{err} }
+// onUsageError makes flag-parsing errors exit 2, with the nearest flag
+// suggested for an unknown one and the help to read.
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	var flags []cli.Flag
+	name := c.App.Name
+	if c.Command != nil && c.Command.Name != "" {
+		flags, name = c.Command.Flags, c.Command.HelpName
+	} else {
+		flags = c.App.Flags
+	}
+	msg := err.Error()
+	if bad, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		bad = strings.TrimLeft(bad, "-")
+		msg = "unknown flag " + dashed(bad)
+		if cli.SuggestFlag != nil {
+			if s := cli.SuggestFlag(flags, bad, false); s != "" {
+				msg += " (did you mean " + s + "?)"
+			}
+		}
+	}
+	return usagef("%s; see %s --help", msg, name)
+}
 
-// markUsageErrors makes flag-parsing errors of every command exit 2.
-func markUsageErrors(cmds []*cli.Command) {
+// prepare walks the commands: flag errors exit 2; required flags are
+// checked here, one line naming the flag (urfave/cli would print the whole
+// help first), and marked "(required)" in the help; a group of commands
+// refuses an unknown command, naming the nearest.
+func prepare(cmds []*cli.Command, required map[cli.Flag]bool) {
 	for _, c := range cmds {
 		c.OnUsageError = onUsageError
-		markUsageErrors(c.Subcommands)
+		if req := unrequire(c.Flags, required); len(req) > 0 {
+			c.Before = checkRequired(req, c.Before)
+		}
+		if len(c.Subcommands) > 0 && c.Action == nil {
+			c.Action = groupAction(c.Subcommands)
+		}
+		prepare(c.Subcommands, required)
+	}
+}
+
+// unrequire returns the required flags of flags, now marked "(required)"
+// in their usage and left for checkRequired to check; required holds the
+// flags already done (commands share flag values). Every urfave flag type
+// has the fields Required and Usage.
+func unrequire(flags []cli.Flag, required map[cli.Flag]bool) []cli.Flag {
+	var out []cli.Flag
+	for _, f := range flags {
+		if rf, ok := f.(cli.RequiredFlag); ok && rf.IsRequired() {
+			v := reflect.ValueOf(f).Elem()
+			v.FieldByName("Required").SetBool(false)
+			usage := v.FieldByName("Usage")
+			usage.SetString(usage.String() + " (required)")
+			required[f] = true
+		}
+		if required[f] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// checkRequired runs before a command's action (and before): a required
+// flag that is not set is a usage error naming it and its aliases.
+func checkRequired(required []cli.Flag, before cli.BeforeFunc) cli.BeforeFunc {
+	return func(c *cli.Context) error {
+		for _, f := range required {
+			set := false
+			for _, n := range f.Names() {
+				set = set || c.IsSet(n)
+			}
+			if !set {
+				return usagef("missing required flag %s; see %s --help", flagRef(f), c.Command.HelpName)
+			}
+		}
+		if before != nil {
+			return before(c)
+		}
+		return nil
+	}
+}
+
+// flagRef is how a flag is written in messages: --selector (-l).
+func flagRef(f cli.Flag) string {
+	names := f.Names()
+	ref := dashed(names[0])
+	if len(names) > 1 {
+		var alts []string
+		for _, n := range names[1:] {
+			alts = append(alts, dashed(n))
+		}
+		ref += " (" + strings.Join(alts, ", ") + ")"
+	}
+	return ref
+}
+
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// groupAction is the action of a command that only groups others: without
+// arguments it shows the help, with an unknown command it names the
+// nearest one.
+func groupAction(cmds []*cli.Command) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		name := c.App.Name
+		if c.Command != nil && c.Command.Name != "" {
+			name = c.Command.HelpName
+		}
+		if !c.Args().Present() {
+			if c.Command == nil || c.Command.Name == "" {
+				return cli.ShowAppHelp(c)
+			}
+			return cli.ShowSubcommandHelp(c)
+		}
+		bad, suggestion := c.Args().First(), ""
+		if cli.SuggestCommand != nil {
+			// "Did you mean "install"?", as urfave/cli words it.
+			if s := cli.SuggestCommand(cmds, bad); s != "" {
+				suggestion = " (d" + strings.TrimPrefix(s, "D") + ")"
+			}
+		}
+		return usagef("unknown command %q for %s%s; see %s --help", bad, name, suggestion, name)
 	}
 }
 
@@ -79,7 +200,8 @@ type usageError struct{ error }
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 // usageIfInvalid marks bad input a domain call found (failure.IsInvalid)
-// as a usage error; any other error is returned as it is.
+// as a usage error; any other error is returned as it is. (exitCode also
+// gives every invalid error exit 2.)
 func usageIfInvalid(err error) error {
 	if failure.IsInvalid(err) {
 		return usageError{err}
@@ -103,12 +225,13 @@ func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 	fmt.Fprintln(stderr, "chaosops:", err)
 	var ee *exitError
 	var ue usageError
+	var help cli.ExitCoder // only urfave/cli's "No help topic for 'x'"
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
 	case ctx.Err() != nil || errors.Is(err, operation.ErrCancelled):
 		return ExitCancelled
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &help), failure.IsInvalid(err):
 		return ExitUsage
 	}
 	return ExitError

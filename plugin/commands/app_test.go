@@ -23,14 +23,23 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"version prints the stamped version", []string{"version"}, 0, "chaosops ", ""},
 		{"help lists the command groups", []string{"--help"}, 0, "local", ""},
-		{"an unknown flag is a usage error", []string{"local", "install", "--nope"}, 2, "", "flag provided but not defined"},
+		{"an unknown flag is a usage error", []string{"local", "install", "--nope"}, 2, "", "unknown flag --nope"},
 		{"a missing argument is a usage error", []string{"local", "install", "-d", "x"}, 2, "", "needs one BLUEPRINT"},
 		{"a malformed input is a usage error naming the flag", []string{"local", "--state-dir", state, "install", smoke, "-d", "x", "-i", "nokeyvalue"}, 2, "", "--inputs \"nokeyvalue\""},
 		{"an unknown deployment fails with a hint", []string{"local", "--state-dir", state, "outputs", "-d", "ghost"}, 1, "", "deployment ghost: deployment not found"},
 		{"flags may follow the blueprint argument", []string{"local", "--state-dir", state, "install", smoke, "-d", "ok", "-i", "greeting=x"}, 0, "", ""},
 		{"blueprint check accepts the example", []string{"blueprint", "check", smoke}, 0, ": cloudify_dsl_1_4, 4 nodes", ""},
 		{"blueprint check names the file and line of a problem", []string{"blueprint", "check", brokenBlueprint(t)}, 1, "", "blueprint.yaml:3"},
-		{"a wrong input type names the input", []string{"local", "--state-dir", state, "install", smoke, "-d", "bad-name!"}, 1, "", "deployment name \"bad-name!\""},
+		{"a missing required flag is one line naming it", []string{"chaos", "http", "-n", "default"}, 2, "", "chaosops: missing required flag --selector (-l); see chaosops chaos http --help\n"},
+		{"an unknown command names the nearest", []string{"local", "instal"}, 2, "", `unknown command "instal" for chaosops local (did you mean "install"?)`},
+		{"an unknown top-level command names the nearest", []string{"lod"}, 2, "", `unknown command "lod" for chaosops (did you mean "load"?)`},
+		{"an unknown flag names the nearest", []string{"load", "--evry", "1s", "http://127.0.0.1:1/"}, 2, "", "unknown flag --evry (did you mean --every?)"},
+		{"help of an unknown topic is a usage error", []string{"help", "nope"}, 2, "", "No help topic for 'nope'"},
+		{"a zero --every of load is a usage error, no panic", []string{"load", "http://127.0.0.1:1/", "--every", "0s"}, 2, "", "--every 0s: not a positive duration"},
+		{"an undeclared input is a usage error", []string{"local", "--state-dir", state, "install", smoke, "-d", "x", "-i", "nope=1"}, 2, "", `input "nope" is not declared`},
+		{"a failed download of apply -f is a failure, not a usage error",
+			[]string{"apply", "--kubeconfig", "/nonexistent", "-f", "https://127.0.0.1:1/x.yaml", "--sha256", strings.Repeat("0", 64)}, 1, "", "connection refused"},
+		{"a wrong input type names the input", []string{"local", "--state-dir", state, "install", smoke, "-d", "bad-name!"}, 2, "", "deployment name \"bad-name!\""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

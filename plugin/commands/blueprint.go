@@ -66,6 +66,8 @@ func blueprintCommand() *cli.Command {
 			{
 				Name:  "launcher",
 				Usage: "write the launcher (bin/chaosops.sh) for an executable: it caches the executable by sha256 and fetches it with ctx download-resource only on a miss",
+				Description: "Steps: hash --executable; render the launcher for --resource with that sha256; write it to --output (mode 0755)\n" +
+					"and print the sum. Nothing else is changed.",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "executable", Value: launcher.ExecutablePath, Usage: "the chaosops executable to bundle"},
 					&cli.StringFlag{Name: "resource", Value: launcher.ExecutablePath, Usage: "its path inside the blueprint folder"},

@@ -203,25 +203,32 @@ func chaosCommand() *cli.Command {
 					return runAndReport(c, obj)
 				},
 			},
-			manageCommand("pause", "pause running experiments (experiment.chaos-mesh.org/pause)", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, _ chaos.RunOptions) ([]chaos.ObjectStatus, error) {
+			described(manageCommand("pause", "pause running experiments (experiment.chaos-mesh.org/pause)", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, _ chaos.RunOptions) ([]chaos.ObjectStatus, error) {
 				return r.SetPaused(ctx, s, true)
-			}),
-			manageCommand("resume", "resume paused experiments", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, _ chaos.RunOptions) ([]chaos.ObjectStatus, error) {
+			}), "Steps: connect; find the chaos objects chaosops created that match -n, --deployment and --run (none is a failure);\n"+
+				"set the pause annotation on each; print them as JSON. Ctrl-C stops between objects; resume undoes a pause."),
+			described(manageCommand("resume", "resume paused experiments", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, _ chaos.RunOptions) ([]chaos.ObjectStatus, error) {
 				return r.SetPaused(ctx, s, false)
-			}),
-			manageCommand("status", "print conditions and per-target records as JSON", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, _ chaos.RunOptions) ([]chaos.ObjectStatus, error) {
+			}), "Steps: connect; find the chaos objects chaosops created that match -n, --deployment and --run (none is a failure);\n"+
+				"remove the pause annotation from each; print them as JSON. Ctrl-C stops between objects."),
+			described(manageCommand("status", "print conditions and per-target records as JSON", sel, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, _ chaos.RunOptions) ([]chaos.ObjectStatus, error) {
 				return r.List(ctx, s)
-			}),
-			manageCommand("reap", "delete the chaos objects of --deployment (default cli) and wait until gone (--delete-timeout each); with --force-cleanup also remove stuck finalizers and the runs' Pod*Chaos entries; exit 8 if one is left", reapFlags, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, o chaos.RunOptions) ([]chaos.ObjectStatus, error) {
+			}), "Finds the chaos objects chaosops created that match -n, --deployment and --run and prints their conditions and\n"+
+				"records. Nothing is changed."),
+			described(manageCommand("reap", "delete the chaos objects of --deployment (default cli) and wait until gone (--delete-timeout each); with --force-cleanup also remove stuck finalizers and the runs' Pod*Chaos entries; exit 8 if one is left", reapFlags, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, o chaos.RunOptions) ([]chaos.ObjectStatus, error) {
 				return r.Reap(ctx, s, o)
-			}),
-			manageCommand("halt-all", "delete every chaos object chaosops created in the cluster, as reap does; exit 8 if one is left", reapFlags, func(ctx context.Context, r *chaos.Runner, s chaos.Selection, o chaos.RunOptions) ([]chaos.ObjectStatus, error) {
+			}), reapDescription),
+			// halt-all matches every deployment: --deployment would do nothing.
+			described(manageCommand("halt-all", "delete every chaos object chaosops created in the cluster, as reap does; exit 8 if one is left", withoutFlag(reapFlags, "deployment"), func(ctx context.Context, r *chaos.Runner, s chaos.Selection, o chaos.RunOptions) ([]chaos.ObjectStatus, error) {
 				s.Deployment = ""
 				return r.Reap(ctx, s, o)
-			}),
+			}), reapDescription),
 			{
 				Name:  "dashboard-token",
 				Usage: "mint a short-lived Chaos Dashboard token for a least-privilege ServiceAccount; prints the token on stdout",
+				Description: "Steps: connect; ensure a ServiceAccount, Role and RoleBinding chaosops-dashboard-<role> in -n (server-side\n" +
+					"apply, so re-running changes nothing); mint a token of --ttl with the TokenRequest API; print it on stdout\n" +
+					"(nothing is written to disk). Ctrl-C stops between requests; what was applied stays, for the next run.",
 				Flags: append(connFlags(), specFlags(runopts.Token)...),
 				Action: func(c *cli.Context) error {
 					o, err := runopts.ReadToken(flagSource{c})
@@ -276,6 +283,29 @@ func manageCommand(name, usage string, flags []cli.Flag, do func(context.Context
 			return err
 		},
 	}
+}
+
+// reapDescription is the help of reap and halt-all.
+const reapDescription = "Steps: connect; find the chaos objects chaosops created that match the flags (nothing to delete is success);\n" +
+	"delete each and wait until it is gone (--delete-timeout each); with --force-cleanup remove a stuck finalizer and\n" +
+	"the run's entries in the targets' Pod*Chaos objects; print the objects as JSON. An object left behind exits 8,\n" +
+	"naming its finalizer. Ctrl-C stops the waits: deletions already requested go on; run it again to finish."
+
+// described sets c's description: its steps and what Ctrl-C undoes.
+func described(c *cli.Command, description string) *cli.Command {
+	c.Description = description
+	return c
+}
+
+// withoutFlag returns flags without the one named name.
+func withoutFlag(flags []cli.Flag, name string) []cli.Flag {
+	var out []cli.Flag
+	for _, f := range flags {
+		if f.Names()[0] != name {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // runDescription is the help of http and run: the steps in order and what

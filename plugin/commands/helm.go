@@ -74,8 +74,11 @@ func helmCommand() *cli.Command {
 				},
 			},
 			{
-				Name:      "uninstall",
-				Usage:     "uninstall RELEASE (its objects and history; the chart's CRDs stay) and wait until its objects are gone",
+				Name:  "uninstall",
+				Usage: "uninstall RELEASE (its objects and history; the chart's CRDs stay) and wait until its objects are gone",
+				Description: "Steps: connect; uninstall the release's objects and history; with --wait (the default), wait until the objects\n" +
+					"are gone (--timeout); print the last status as JSON. Ctrl-C stops the wait;\n" +
+					"run it again to finish.",
 				ArgsUsage: "RELEASE",
 				Flags: append(connFlags(), ns,
 					&cli.BoolFlag{Name: "wait", Value: true, Usage: "wait until the objects are gone"},

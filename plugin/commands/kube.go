@@ -45,6 +45,16 @@ func cliSources(c *cli.Context) ([]manifest.Source, map[string]any, error) {
 	return srcs, values, nil
 }
 
+// loadSources reads and renders the -f sources; the error names the flag.
+// Bad sources exit 2 (exitCode), a failed download 1.
+func loadSources(c *cli.Context, srcs []manifest.Source, values map[string]any) ([]manifest.Object, error) {
+	objs, err := manifest.Load(c.Context, srcs, manifest.Options{Values: values})
+	if err != nil {
+		return nil, fmt.Errorf("--filename (-f) %w", err)
+	}
+	return objs, nil
+}
+
 func readInventory(path string) (*kube.Inventory, error) {
 	if path == "" {
 		return nil, nil
@@ -93,6 +103,9 @@ func kubeCommands() []*cli.Command {
 				&cli.BoolFlag{Name: "dry-run", Usage: "server-side dry run"},
 			),
 			Action: func(c *cli.Context) error {
+				if err := checkTimeout(c); err != nil {
+					return err
+				}
 				objs, inv, m, err := loadAndConnect(c)
 				if err != nil {
 					return err
@@ -126,12 +139,19 @@ func kubeCommands() []*cli.Command {
 		{
 			Name:  "delete",
 			Usage: "delete what --inventory lists (or the objects of -f that chaosops applied) in reverse tier order and wait until gone",
+			Description: "Steps: read --inventory, or else read and render the -f sources (--sha256, --values and -n count only then);\n" +
+				"delete the objects in reverse tier order (the rest first, then CRDs and Namespaces), only those chaosops applied;\n" +
+				"wait until they are gone (--timeout); rewrite --inventory with what is left. Ctrl-C stops between requests and\n" +
+				"leaves the inventory listing what is still there; re-run to finish.",
 			Flags: append(append(connFlags(), sourceFlags()...),
 				&cli.StringFlag{Name: "inventory", Usage: "JSON file written by apply"},
 				&cli.DurationFlag{Name: "timeout", Value: kube.DefaultTimeout, Usage: "bound for the wait"},
 				&cli.BoolFlag{Name: "dry-run", Usage: "server-side dry run"},
 			),
 			Action: func(c *cli.Context) error {
+				if err := checkTimeout(c); err != nil {
+					return err
+				}
 				log := cliLogger(c, &redact.Redactor{})
 				opts := kube.DeleteOptions{Timeout: c.Duration("timeout"), DryRun: c.Bool("dry-run"), DefaultNamespace: c.String("namespace")}
 				var err error
@@ -139,12 +159,15 @@ func kubeCommands() []*cli.Command {
 					return err
 				}
 				if opts.Inventory == nil {
-					srcs, values, err := cliSources(c)
-					if err != nil {
+					if len(c.StringSlice("filename")) == 0 {
 						return usagef("give --inventory FILE or -f PATH")
 					}
-					if opts.Objects, err = manifest.Load(c.Context, srcs, manifest.Options{Values: values}); err != nil {
-						return usageError{err}
+					srcs, values, err := cliSources(c)
+					if err != nil {
+						return err
+					}
+					if opts.Objects, err = loadSources(c, srcs, values); err != nil {
+						return err
 					}
 				}
 				cl, err := cliConnect(c, log)
@@ -166,6 +189,9 @@ func kubeCommands() []*cli.Command {
 		{
 			Name:  "diff",
 			Usage: "show what apply would change (server-side dry run against the live objects; Secret values masked)",
+			Description: "Steps: read and render the sources; server-side dry run of each object against the live one; print each\n" +
+				"object's planned action (with --inventory also what apply would prune) and its diff.\n" +
+				"Nothing is changed, so Ctrl-C has nothing to undo.",
 			Flags: append(append(connFlags(), sourceFlags()...),
 				&cli.StringFlag{Name: "inventory", Usage: "JSON file written by apply, to preview pruning"},
 			),
@@ -198,9 +224,9 @@ func loadAndConnect(c *cli.Context) ([]manifest.Object, *kube.Inventory, *kube.M
 		return nil, nil, nil, err
 	}
 	log := cliLogger(c, &redact.Redactor{})
-	objs, err := manifest.Load(c.Context, srcs, manifest.Options{Values: values})
+	objs, err := loadSources(c, srcs, values)
 	if err != nil {
-		return nil, nil, nil, usageError{err}
+		return nil, nil, nil, err
 	}
 	inv, err := readInventory(c.String("inventory"))
 	if err != nil {
@@ -211,6 +237,15 @@ func loadAndConnect(c *cli.Context) ([]manifest.Object, *kube.Inventory, *kube.M
 		return nil, nil, nil, err
 	}
 	return objs, inv, kube.NewManager(cl, log), nil
+}
+
+// checkTimeout refuses a negative --timeout before anything is read or
+// contacted.
+func checkTimeout(c *cli.Context) error {
+	if d := c.Duration("timeout"); d < 0 {
+		return usagef("--timeout %s: negative; use e.g. %s", d, kube.DefaultTimeout)
+	}
+	return nil
 }
 
 func noteSuffix(n string) string {

@@ -20,6 +20,9 @@ func loadCommand() *cli.Command {
 		Name:      "load",
 		Usage:     "send steady HTTP traffic to a URL and print its success rate every --every (until Ctrl-C or --for)",
 		ArgsUsage: "URL",
+		Description: "Steps: check the flags; send --rps requests a second (a new connection each, at most --timeout each); every\n" +
+			"--every print the requests sent and succeeded, and the success rate, of the seconds completed. Ctrl-C or --for\n" +
+			"stops the traffic and prints the last line; nothing else is changed.",
 		Flags: []cli.Flag{
 			&cli.Float64Flag{Name: "rps", Value: 10, Usage: fmt.Sprintf("requests per second (at most %d)", probe.MaxRPS)},
 			&cli.StringFlag{Name: "method", Value: "GET", Usage: "HTTP method"},
@@ -31,6 +34,12 @@ func loadCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usagef("load needs one URL, got %d arguments", c.NArg())
+			}
+			if d := c.Duration("every"); d <= 0 {
+				return usagef("--every %s: not a positive duration; use e.g. 10s", d)
+			}
+			if d := c.Duration("for"); d < 0 {
+				return usagef("--for %s: negative; use e.g. 5m, or leave it out to run until Ctrl-C", d)
 			}
 			spec := probe.Spec{Name: "load", Kind: probe.HTTP, URL: c.Args().First(), Method: c.String("method"), RPS: c.Float64("rps"),
 				Timeout: c.Duration("timeout"), Window: c.Duration("every"), InsecureSkipTLSVerify: c.Bool("insecure-skip-tls-verify")}

@@ -27,8 +27,12 @@ func localCommand() *cli.Command {
 		Flags: []cli.Flag{stateDir, secrets},
 		Subcommands: []*cli.Command{
 			{
-				Name:      "install",
-				Usage:     "create a deployment from a blueprint and run its install workflow (dependency order, independent nodes in parallel)",
+				Name:  "install",
+				Usage: "create a deployment from a blueprint and run its install workflow (dependency order, independent nodes in parallel)",
+				Description: "Steps: read the blueprint (YAML, imports, types) and check the inputs against its declarations (nothing is\n" +
+					"created when they fail); create the deployment in --state-dir (or resume a failed install of it); run every\n" +
+					"node's lifecycle (precreate, create, configure, start, poststart) in dependency order. Ctrl-C cancels the\n" +
+					"running operations, which clean up, and marks the execution cancelled; run install again to converge.",
 				ArgsUsage: "BLUEPRINT (main YAML file or its folder)",
 				Flags: []cli.Flag{dep,
 					&cli.StringSliceFlag{Name: "inputs", Aliases: []string{"i"}, Usage: "key=value, or @file.yaml / file.yaml with a mapping (repeatable)"},
@@ -58,8 +62,11 @@ func localCommand() *cli.Command {
 				},
 			},
 			{
-				Name:      "execute",
-				Usage:     "run a workflow of a local deployment",
+				Name:  "execute",
+				Usage: "run a workflow of a local deployment",
+				Description: "WORKFLOW is install, uninstall, execute_operation or a blueprint workflow mapped to execute_operation.\n" +
+					"Steps: check the parameters against the workflow's declarations (nothing runs when they fail); run the\n" +
+					"workflow's operations. Ctrl-C cancels the running operations, which clean up, and marks the execution cancelled.",
 				ArgsUsage: "WORKFLOW",
 				Flags: []cli.Flag{dep,
 					&cli.StringSliceFlag{Name: "parameters", Aliases: []string{"p"}, Usage: "key=value, or @params.yaml (repeatable)"},
@@ -100,6 +107,9 @@ func localCommand() *cli.Command {
 			{
 				Name:  "uninstall",
 				Usage: "run the uninstall workflow (reverse dependency order) and remove the deployment",
+				Description: "Steps: run every node's prestop, stop, delete and postdelete in reverse dependency order; remove the\n" +
+					"deployment's state. A node that fails keeps the state, so uninstall can be run again. Ctrl-C cancels the\n" +
+					"running operations, which clean up, and marks the execution cancelled; run uninstall again to converge.",
 				Flags: []cli.Flag{dep},
 				Action: func(c *cli.Context) error {
 					r, err := newRunner(c)
@@ -132,7 +142,14 @@ func localCommand() *cli.Command {
 	}
 }
 
+// newRunner checks --deployment-id, when the command has it, and returns
+// the runner of the state folder.
 func newRunner(c *cli.Context) (*local.Runner, error) {
+	if c.IsSet("deployment-id") || c.String("deployment-id") != "" {
+		if err := local.CheckName(c.String("deployment-id")); err != nil {
+			return nil, usagef("--deployment-id (-d): %w", err)
+		}
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err

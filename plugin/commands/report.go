@@ -30,8 +30,10 @@ func reportCommand() *cli.Command {
 				Action: reportShow,
 			},
 			{
-				Name:   "list",
-				Usage:  "list the runs under --root, newest first: name, verdict, start",
+				Name:  "list",
+				Usage: "list the runs under --root, newest first: name, verdict, start",
+				Description: "Reads every run directory under --root; one that cannot be read is listed as (unreadable), with the\n" +
+					"reason on stderr. Nothing is changed.",
 				Flags:  []cli.Flag{rootFlag()},
 				Action: reportList,
 			},

@@ -21,10 +21,11 @@ import (
 func tfCommand() *cli.Command {
 	verb := func(name, usage string, run func(*terraform.Workspace, context.Context) (*terraform.Result, error)) *cli.Command {
 		return &cli.Command{
-			Name:   name,
-			Usage:  usage,
-			Flags:  tfFlags(),
-			Action: func(c *cli.Context) error { return runTF(c, name, run) },
+			Name:        name,
+			Usage:       usage,
+			Description: tfSteps[name],
+			Flags:       tfFlags(),
+			Action:      func(c *cli.Context) error { return runTF(c, name, run) },
 		}
 	}
 	return &cli.Command{
@@ -68,6 +69,24 @@ func destroyCommand(verb func(string, string, func(*terraform.Workspace, context
 	cmd.Flags = append(cmd.Flags, &cli.BoolFlag{Name: "remove-workdir", Destination: &remove,
 		Usage: "after a complete destroy, remove --workdir (module copy, .terraform/, state, outputs/)"})
 	return cmd
+}
+
+// tfSteps is each command's help: its steps and what Ctrl-C does.
+var tfSteps = map[string]string{
+	"init": "Steps: check the flags; copy --dir into --workdir; terraform init. Ctrl-C interrupts terraform (killed after\n" +
+		"--grace); run it again.",
+	"plan": "Steps: check the flags; copy --dir into --workdir; init when needed; terraform plan; print the changes per\n" +
+		"resource address. Nothing is changed.",
+	"apply": "Steps: check the flags; copy --dir into --workdir; init when needed; terraform apply -input=false; write the\n" +
+		"sensitive outputs to <workdir>/outputs/ (0600); print resources and outputs as JSON. Ctrl-C interrupts terraform,\n" +
+		"which stops cleanly and keeps in the state what it created (killed after --grace); run apply again to converge.",
+	"output": "Steps: check the flags; copy --dir into --workdir; init when needed; read the state; print resources and\n" +
+		"outputs as JSON (sensitive ones as files). Nothing is changed.",
+	"refresh": "Steps: check the flags; copy --dir into --workdir; init when needed; take in changes made outside Terraform\n" +
+		"into the state; print it as JSON. Ctrl-C interrupts terraform (killed after --grace).",
+	"destroy": "Steps: check the flags; copy --dir into --workdir; init when needed; terraform destroy; remove the state\n" +
+		"backup (it holds the destroyed outputs); with --remove-workdir remove --workdir; print what was destroyed as JSON.\n" +
+		"Ctrl-C interrupts terraform, which stops cleanly (killed after --grace); run destroy again.",
 }
 
 // tfFlags are made afresh for each subcommand: urfave/cli keeps parsed

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"sort"
 	"time"
+
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 )
 
 // Deployment is the persisted state of one local deployment.
@@ -59,17 +61,17 @@ func (s Store) path(name string) string {
 	return filepath.Join(s.Dir, "deployments", name+".json")
 }
 
-// checkName validates a deployment name; the error says what is allowed.
-func checkName(name string) error {
+// CheckName validates a deployment name; the error says what is allowed.
+func CheckName(name string) error {
 	if !validName.MatchString(name) {
-		return fmt.Errorf("deployment name %q: use letters, digits, '.', '_' or '-' (at most 128, starting with a letter or digit)", name)
+		return failure.Invalidf("", "deployment name %q: use letters, digits, '.', '_' or '-' (at most 128, starting with a letter or digit)", name)
 	}
 	return nil
 }
 
 // Load reads a deployment.
 func (s Store) Load(name string) (*Deployment, error) {
-	if err := checkName(name); err != nil {
+	if err := CheckName(name); err != nil {
 		return nil, err
 	}
 	b, err := os.ReadFile(s.path(name))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/blueprint"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 )
 
 // Lifecycle operations in the order the install and uninstall workflows run
@@ -32,7 +33,7 @@ func (r *Runner) Install(ctx context.Context, opt InstallOptions) error {
 	if err := r.init(); err != nil {
 		return err
 	}
-	if err := checkName(opt.Name); err != nil {
+	if err := CheckName(opt.Name); err != nil {
 		return err
 	}
 	bp, err := loadBlueprint(opt.Blueprint)
@@ -60,7 +61,7 @@ func (r *Runner) Install(ctx context.Context, opt InstallOptions) error {
 func (r *Runner) newDeployment(bp *blueprint.Blueprint, opt InstallOptions) (*Deployment, error) {
 	inputs, err := bp.ResolveInputs(opt.Inputs)
 	if err != nil {
-		return nil, fmt.Errorf("deployment %s: %w", opt.Name, err)
+		return nil, &failure.InvalidError{Err: fmt.Errorf("deployment %s: %w", opt.Name, err)}
 	}
 	d := &Deployment{
 		Name: opt.Name, Blueprint: bp.MainFile, BlueprintID: blueprintID(bp),
@@ -284,7 +285,7 @@ func (r *Runner) Execute(ctx context.Context, name, workflow string, params map[
 	}
 	resolved, err := w.ResolveParameters(params)
 	if err != nil {
-		return fmt.Errorf("workflow %s: %w", workflow, err)
+		return &failure.InvalidError{Err: fmt.Errorf("workflow %s: %w", workflow, err)}
 	}
 	ex, err := r.startExecution(d, workflow, resolved)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 )
 
 // Files and folders of a working directory.
@@ -208,7 +210,7 @@ func checkVariables(dir string, given ...map[string]any) error {
 	if len(known) > 0 {
 		list = strings.Join(known, ", ")
 	}
-	return fmt.Errorf("variables: %s not declared by the module (it declares %s); check the spelling", strings.Join(unknown, ", "), list)
+	return failure.Invalidf("variables", "%s not declared by the module (it declares %s); check the spelling", strings.Join(unknown, ", "), list)
 }
 
 // moduleDigest fingerprints what init depends on: every file of the

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/hashicorp/go-version"
 	"github.com/hashicorp/terraform-exec/tfexec"
 )
@@ -38,7 +39,7 @@ type Workspace struct {
 func Open(ctx context.Context, opt Options, log *slog.Logger) (*Workspace, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
-		return nil, err
+		return nil, &failure.InvalidError{Err: err}
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -90,7 +91,7 @@ func (w *Workspace) prepare() error {
 			return err
 		}
 	} else if files, _ := moduleFiles(dir); len(files) == 0 {
-		return fmt.Errorf("module: not given, and %s holds no module yet; give the module folder", dir)
+		return failure.Invalidf("module", "not given, and %s holds no module yet; give the module folder", dir)
 	}
 	if w.opt.Vars != nil {
 		if err := writeJSONFile(filepath.Join(dir, VarsFile), w.opt.Vars); err != nil {

@@ -25,6 +25,24 @@ const (
 	exitUsage = 2 // bad arguments
 )
 
+// Usage is the help of ctx --help.
+const Usage = `usage: ctx [options] CALL...   (or chaosops ctx [options] CALL...)
+
+Makes one call to the ctx proxy of the operation that runs this script, as Cloudify's
+Python ctx CLI does, and prints the result (nothing for an empty one; -j for JSON).
+Examples: ctx node properties; ctx instance runtime-properties key @'"value"';
+ctx download-resource bin/chaosops; ctx logger info "message".
+
+Options (before the call):
+  -j, --json-output         print the result as JSON
+  -t, --timeout SECONDS     bound of the call (default 30)
+  --socket-url URL          the proxy (default $CTX_SOCKET_URL, set by the script plugin)
+  --json-arg-prefix PREFIX  arguments starting with PREFIX are JSON (default @)
+  -h, --help                print this help
+
+Exit codes: 0 done, 1 the call failed (or the operation was stopped), 2 bad arguments.
+`
+
 // Main runs one ctx call with args (after "ctx") and returns the exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	socket := os.Getenv(cloudify.SocketEnv)
@@ -42,6 +60,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return "", false
 		}
 		switch {
+		case a == "-h" || a == "--help":
+			fmt.Fprint(stdout, Usage)
+			return exitOK
 		case a == "-j" || a == "--json-output":
 			asJSON = true
 		case a == "-t" || a == "--timeout":
