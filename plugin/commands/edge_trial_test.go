@@ -69,46 +69,27 @@ func edgeValues(f cli.Flag) []edgeValue {
 		{"empty", "", false}, {"garbage", "%{[unclosed", false}, {"wrong type", "3.5", false}}
 }
 
-// earlyGaps are the cases the chaos and helm commands still check only
-// after connecting (so the user sees "connection refused"), or name by
-// their operation input: checked before connecting by the early branch
-// (issue 17), and removed from here once it is merged. A listed case that
-// passes fails the test, so the list stays exact.
+// earlyGaps are the cases still checked only after connecting (so the user
+// sees "connection refused"), or named by their operation input. A listed
+// case that passes fails the test, so the list stays exact.
 var earlyGaps = map[string]string{
-	"chaos http --duration=-5s":                               "chaos options checked before connecting by the early branch",
-	"chaos http --injection-timeout=-5s":                      "chaos options checked before connecting by the early branch",
-	"chaos http --recovery-timeout=-5s":                       "chaos options checked before connecting by the early branch",
-	"chaos http --delete-timeout=-5s":                         "chaos options checked before connecting by the early branch",
-	"chaos http --allowed-port=-1":                            "chaos options checked before connecting by the early branch",
-	"chaos http --max-duration=-5s":                           "chaos options checked before connecting by the early branch",
-	"chaos http --max-percent=-1":                             "chaos options checked before connecting by the early branch",
-	"chaos http --probe-rps=-1":                               "chaos options checked before connecting by the early branch",
-	"chaos http --probe-rps=NaN":                              "chaos options checked before connecting by the early branch",
-	"chaos http --probe-window=-5s":                           "chaos options checked before connecting by the early branch",
-	"chaos http --probe-interval=-5s":                         "chaos options checked before connecting by the early branch",
-	"chaos http --probe-min-success=NaN":                      "chaos options checked before connecting by the early branch",
-	"chaos http --probe-min-success=-1":                       "chaos options checked before connecting by the early branch",
-	"chaos http --promql-threshold=NaN":                       "chaos options checked before connecting by the early branch",
-	"chaos http --settle=-5s":                                 "chaos options checked before connecting by the early branch",
-	"chaos http --delay=-5s":                                  "chaos options checked before connecting by the early branch",
-	"chaos run --duration=-5s":                                "chaos options checked before connecting by the early branch",
-	"chaos run --injection-timeout=-5s":                       "chaos options checked before connecting by the early branch",
-	"chaos run --recovery-timeout=-5s":                        "chaos options checked before connecting by the early branch",
-	"chaos run --delete-timeout=-5s":                          "chaos options checked before connecting by the early branch",
-	"chaos run --allowed-port=-1":                             "chaos options checked before connecting by the early branch",
-	"chaos run --max-duration=-5s":                            "chaos options checked before connecting by the early branch",
-	"chaos run --max-percent=-1":                              "chaos options checked before connecting by the early branch",
-	"chaos run --probe-rps=NaN":                               "chaos options checked before connecting by the early branch",
-	"chaos run --probe-rps=-1":                                "chaos options checked before connecting by the early branch",
-	"chaos run --probe-window=-5s":                            "chaos options checked before connecting by the early branch",
-	"chaos run --probe-interval=-5s":                          "chaos options checked before connecting by the early branch",
-	"chaos run --probe-min-success=-1":                        "chaos options checked before connecting by the early branch",
-	"chaos run --probe-min-success=NaN":                       "chaos options checked before connecting by the early branch",
-	"chaos run --promql-threshold=NaN":                        "chaos options checked before connecting by the early branch",
-	"chaos run --settle=-5s":                                  "chaos options checked before connecting by the early branch",
-	"chaos reap --delete-timeout=-5s":                         "chaos options checked before connecting by the early branch",
-	"chaos halt-all --delete-timeout=-5s":                     "chaos options checked before connecting by the early branch",
-	"chaos dashboard-token --ttl=-5s":                         "chaos options checked before connecting by the early branch",
+	"chaos halt-all --delete-timeout=-5s":                     "reap/halt-all do not check --delete-timeout before connecting",
+	"chaos http --delay=-5s":                                  "--delay is not checked before connecting",
+	"chaos http --probe-interval=-5s":                         "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
+	"chaos http --probe-min-success=-1":                       "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
+	"chaos http --probe-min-success=NaN":                      "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
+	"chaos http --probe-rps=-1":                               "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
+	"chaos http --probe-rps=NaN":                              "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
+	"chaos http --probe-window=-5s":                           "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
+	"chaos http --promql-threshold=NaN":                       "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
+	"chaos reap --delete-timeout=-5s":                         "reap/halt-all do not check --delete-timeout before connecting",
+	"chaos run --probe-interval=-5s":                          "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
+	"chaos run --probe-min-success=-1":                        "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
+	"chaos run --probe-min-success=NaN":                       "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
+	"chaos run --probe-rps=-1":                                "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
+	"chaos run --probe-rps=NaN":                               "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
+	"chaos run --probe-window=-5s":                            "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
+	"chaos run --promql-threshold=NaN":                        "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
 	"helm install --ca-file=3.5":                              "names chart_ca_cert, the operation input, not --ca-file",
 	"helm install --ca-file=0":                                "names chart_ca_cert, the operation input, not --ca-file",
 	"helm install --ca-file=-1":                               "names chart_ca_cert, the operation input, not --ca-file",
@@ -152,7 +133,7 @@ func newEdgeFixture(t testing.TB) *edgeFixture {
 	t.Chdir(cwd)
 	manifest := write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: edge, namespace: default}\n", 0o600)
 	chaos := write("chaos.yaml", "apiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata: {name: edge, namespace: default}\n"+
-		"spec: {action: pod-failure, mode: one, selector: {namespaces: [default], labelSelectors: {app: x}}}\n", 0o600)
+		"spec: {action: pod-failure, mode: one, duration: 30s, selector: {namespaces: [default], labelSelectors: {app: x}}}\n", 0o600)
 	// A blueprint without operations: an accepted install runs nothing.
 	bp := write("bp/blueprint.yaml", "tosca_definitions_version: cloudify_dsl_1_4\nimports: [cloudify/types/types.yaml]\n"+
 		"inputs: {greeting: {type: string, default: hi}}\nnode_templates: {}\n", 0o600)
@@ -281,8 +262,12 @@ func runEdge(argv []string, bound time.Duration) edgeOutcome {
 
 // namesFlag reports whether msg names the flag (or its input's snake_case
 // name, as the shared option readers word it).
+// companions are flags whose message may name the flag a value needs
+// instead: --promql without --prometheus-url is told to give the URL.
+var companions = map[string][]string{"promql": {"prometheus-url"}}
+
 func namesFlag(msg string, f cli.Flag) bool {
-	for _, n := range f.Names() {
+	for _, n := range append(f.Names(), companions[f.Names()[0]]...) {
 		if len(n) > 1 && (strings.Contains(msg, n) || strings.Contains(msg, strings.ReplaceAll(n, "-", "_"))) {
 			return true
 		}
