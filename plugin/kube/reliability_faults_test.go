@@ -1,12 +1,16 @@
 package kube
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/cmd/reliability/trial"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/faultapi"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
@@ -110,3 +114,120 @@ spec:
 		})
 	}
 }
+
+// TestTrialAPIServerUnreachable applies through a proxy that stops
+// listening, as an API server does while it restarts: the apply retries
+// with backoff, logging each retry, and converges once the server is back;
+// a server that stays away ends in a transient error before the deadline;
+// a cancelled apply is not retried.
+func TestTrialAPIServerUnreachable(t *testing.T) {
+	cfg := testenv.Config(t)
+	const text = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: {{.ns}}}
+data: {a: "1"}
+`
+	cases := []struct {
+		name string
+		// back lets connections through again after the first retry line.
+		back bool
+		// cancel cancels the apply after the first retry line.
+		cancel bool
+		// timeout bounds the apply's context.
+		timeout time.Duration
+		check   func(t *testing.T, err error)
+	}{
+		{name: "an API server that comes back within the deadline: the apply converges", back: true, timeout: 2 * time.Minute,
+			check: func(t *testing.T, err error) {
+				if err != nil {
+					t.Fatalf("apply failed: %v", err)
+				}
+			}},
+		{name: "an API server that stays away: the apply ends before its deadline with a transient error", timeout: 4 * time.Second,
+			check: func(t *testing.T, err error) {
+				var ue *UnreachableError
+				if !errors.As(err, &ue) || ue.Reason != "connection refused" {
+					t.Fatalf("error = %v, want an UnreachableError for a refused connection", err)
+				}
+				if tr, ok := failure.AsTransient(err); !ok || tr.RetryReason() != "the API server is unreachable" {
+					t.Errorf("error %v is not transient", err)
+				}
+			}},
+		{name: "a cancelled apply is not retried", cancel: true, timeout: 2 * time.Minute,
+			check: func(t *testing.T, err error) {
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("error = %v, want the cancellation", err)
+				}
+				if _, ok := failure.AsTransient(err); ok {
+					t.Errorf("a cancelled apply asks for a retry: %v", err)
+				}
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			proxy, err := faultapi.Start(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer proxy.Close()
+			ns := testenv.Namespace(t, cfg)
+			objs := (&cluster{ns: ns}).objects(t, "unreachable.yaml", text)
+			lines := &lineLog{seen: make(chan string, 100)}
+			log := slog.New(lines)
+			c, err := Connect(t.Context(), ConnOptions{Kubeconfig: proxy.Kubeconfig("any-token"), Log: log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			proxy.Refuse()
+			ctx, cancel := context.WithTimeout(t.Context(), tc.timeout)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				_, err := NewManager(c, log).Apply(ctx, objs, ApplyOptions{Wait: true, Timeout: time.Minute})
+				done <- err
+			}()
+			var retryLine string
+			select {
+			case retryLine = <-lines.seen:
+			case err := <-done:
+				t.Fatalf("the apply ended without a retry line: %v", err)
+			}
+			for _, want := range []string{"API server " + c.Host + " unreachable (connection refused); retrying in ", " left"} {
+				if !strings.Contains(retryLine, want) {
+					t.Errorf("retry line %q does not say %q", retryLine, want)
+				}
+			}
+			switch {
+			case tc.back:
+				if err := proxy.Accept(); err != nil {
+					t.Fatal(err)
+				}
+			case tc.cancel:
+				cancel()
+			}
+			tc.check(t, <-done)
+			trial.Record(t, trial.Outcome{Kind: "API server unreachable during kubernetes apply", Outcome: tc.name})
+		})
+	}
+}
+
+// lineLog sends the retry lines it receives on seen.
+type lineLog struct {
+	slog.Handler
+	seen chan string
+}
+
+func (l *lineLog) Enabled(context.Context, slog.Level) bool { return true }
+
+func (l *lineLog) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "retrying in") {
+		select {
+		case l.seen <- r.Message:
+		default:
+		}
+	}
+	return nil
+}
+
+func (l *lineLog) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *lineLog) WithGroup(string) slog.Handler      { return l }
