@@ -16,8 +16,8 @@ import (
 // handshake's are.
 type timeoutErr struct{ msg string }
 
-func (e timeoutErr) Error() string { return e.msg }
-func (e timeoutErr) Timeout() bool { return true }
+func (e timeoutErr) Error() string   { return e.msg }
+func (e timeoutErr) Timeout() bool   { return true }
 func (e timeoutErr) Temporary() bool { return true }
 
 func TestUnreachable(t *testing.T) {
