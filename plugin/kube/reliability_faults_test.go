@@ -172,7 +172,7 @@ data: {a: "1"}
 			defer proxy.Close()
 			ns := testenv.Namespace(t, cfg)
 			objs := (&cluster{ns: ns}).objects(t, "unreachable.yaml", text)
-			lines := &lineLog{seen: make(chan string, 100)}
+			lines := &lineLog{match: "retrying in", seen: make(chan string, 100)}
 			log := slog.New(lines)
 			c, err := Connect(t.Context(), ConnOptions{Kubeconfig: proxy.Kubeconfig("any-token"), Log: log})
 			if err != nil {
@@ -211,16 +211,17 @@ data: {a: "1"}
 	}
 }
 
-// lineLog sends the retry lines it receives on seen.
+// lineLog sends the lines it receives that contain match on seen.
 type lineLog struct {
 	slog.Handler
-	seen chan string
+	match string
+	seen  chan string
 }
 
 func (l *lineLog) Enabled(context.Context, slog.Level) bool { return true }
 
 func (l *lineLog) Handle(_ context.Context, r slog.Record) error {
-	if strings.Contains(r.Message, "retrying in") {
+	if strings.Contains(r.Message, l.match) {
 		select {
 		case l.seen <- r.Message:
 		default:
