@@ -43,12 +43,40 @@ func Interval(ctx context.Context) time.Duration {
 // replicas available"); it is called from another goroutine. The time left
 // is ctx's deadline. stop waits until no line is being logged.
 func Start(ctx context.Context, log *slog.Logger, what string, pending func() []string) (stop func()) {
+	start := time.Now()
+	return every(ctx, log, func() {
+		var p []string
+		if pending != nil {
+			p = pending()
+		}
+		log.Info(Line(what, p, time.Since(start), deadlineLeft(ctx)))
+	})
+}
+
+// WhenSilent is Start for a command that reports its own progress
+// (terraform): it logs "<what>: still running, no output for <d>; <left>
+// left" only when last, the time of the command's last output, is at
+// least Interval(ctx) ago.
+func WhenSilent(ctx context.Context, log *slog.Logger, what string, last func() time.Time) (stop func()) {
+	return every(ctx, log, func() {
+		if quiet := time.Since(last()); quiet >= Interval(ctx) {
+			line := fmt.Sprintf("%s: still running, no output for %s", what, quiet.Round(time.Second))
+			if left := deadlineLeft(ctx); left >= 0 {
+				line += fmt.Sprintf("; %s left", left.Round(time.Second))
+			}
+			log.Info(line)
+		}
+	})
+}
+
+// every calls tick every Interval(ctx) until stop is called or ctx ends;
+// stop returns once no tick runs.
+func every(ctx context.Context, log *slog.Logger, tick func()) (stop func()) {
 	if log == nil {
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	start := time.Now()
 	go func() {
 		defer close(done)
 		t := time.NewTicker(Interval(ctx))
@@ -58,11 +86,7 @@ func Start(ctx context.Context, log *slog.Logger, what string, pending func() []
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				var p []string
-				if pending != nil {
-					p = pending()
-				}
-				log.Info(Line(what, p, time.Since(start), deadlineLeft(ctx)))
+				tick()
 			}
 		}
 	}()

@@ -93,3 +93,42 @@ func TestStart(t *testing.T) {
 		}
 	})
 }
+
+func TestWhenSilent(t *testing.T) {
+	tests := []struct {
+		name string
+		// last is the command's last output relative to now.
+		last     time.Duration
+		wantLine bool
+	}{
+		{"a command silent for longer than the interval is reported", -time.Hour, true},
+		{"a command that keeps printing is left to speak for itself", time.Hour, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &lines{seen: make(chan struct{}, 1)}
+			ctx, cancel := context.WithTimeout(WithInterval(t.Context(), 10*time.Millisecond), time.Hour)
+			defer cancel()
+			last := time.Now().Add(tt.last)
+			ticked := make(chan struct{}, 1)
+			stop := WhenSilent(ctx, slog.New(h), "terraform apply in /w", func() time.Time {
+				select {
+				case ticked <- struct{}{}:
+				default:
+				}
+				return last
+			})
+			<-ticked // one tick has asked for the last output
+			<-ticked // and the line of that tick, if any, is logged
+			stop()
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if got := len(h.got) > 0; got != tt.wantLine {
+				t.Fatalf("lines %q, want a line: %v", h.got, tt.wantLine)
+			}
+			if tt.wantLine && !strings.HasPrefix(h.got[0], "terraform apply in /w: still running, no output for ") {
+				t.Errorf("line %q", h.got[0])
+			}
+		})
+	}
+}
