@@ -37,8 +37,8 @@ func Interval(ctx context.Context) time.Duration {
 }
 
 // Start logs a line for the wait what every Interval(ctx) until stop is
-// called or ctx ends: "<what>: still waiting for <n>: <pending>; <left>
-// left". pending, which may be nil, returns what is not done yet, each
+// called or ctx ends: "<what>: still waiting after <d>: <pending>;
+// <left> left". pending, which may be nil, returns what is not done yet, each
 // entry with its reason (e.g. "Deployment/demo/web: InProgress: 0 of 1
 // replicas available"); it is called from another goroutine. The time left
 // is ctx's deadline. stop waits until no line is being logged.
@@ -113,7 +113,7 @@ func Line(what string, pending []string, waited, left time.Duration) string {
 	fmt.Fprintf(&b, "%s: still waiting after %s", what, waited.Round(time.Second))
 	if len(pending) > 0 {
 		shown := pending[:min(len(pending), maxListed)]
-		fmt.Fprintf(&b, " for %d: %s", len(pending), strings.Join(shown, "; "))
+		fmt.Fprintf(&b, ": %s", strings.Join(shown, "; "))
 		if n := len(pending) - len(shown); n > 0 {
 			fmt.Fprintf(&b, "; and %d more", n)
 		}

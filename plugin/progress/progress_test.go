@@ -23,13 +23,13 @@ func TestLine(t *testing.T) {
 	}{
 		{"names what it waits for, each object with its reason, and the time left",
 			[]string{"Deployment/demo/web: InProgress: 0 of 1 replicas available"}, 90 * time.Second,
-			"wait for readiness: still waiting after 12s for 1: Deployment/demo/web: InProgress: 0 of 1 replicas available; 1m30s left"},
+			"wait for readiness: still waiting after 12s: Deployment/demo/web: InProgress: 0 of 1 replicas available; 1m30s left"},
 		{"without a pending list it still says what it waits for",
 			nil, time.Minute, "wait for readiness: still waiting after 12s; 1m0s left"},
 		{"without a deadline it says no time left",
 			nil, -1, "wait for readiness: still waiting after 12s"},
 		{"a long list is cut after ten, with a count of the rest",
-			many, time.Second, "wait for readiness: still waiting after 12s for 12: " + strings.Join(many[:10], "; ") + "; and 2 more; 1s left"},
+			many, time.Second, "wait for readiness: still waiting after 12s: " + strings.Join(many[:10], "; ") + "; and 2 more; 1s left"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
