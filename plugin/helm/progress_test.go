@@ -7,28 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/internal/logwatch"
 	"github.com/cloudify-chaos/chaosops/plugin/progress"
 )
-
-// lineLog sends the lines that contain match on seen.
-type lineLog struct {
-	slog.Handler
-	match string
-	seen  chan string
-}
-
-func (l *lineLog) Enabled(context.Context, slog.Level) bool { return true }
-func (l *lineLog) Handle(_ context.Context, r slog.Record) error {
-	if strings.Contains(r.Message, l.match) {
-		select {
-		case l.seen <- r.Message:
-		default:
-		}
-	}
-	return nil
-}
-func (l *lineLog) WithAttrs([]slog.Attr) slog.Handler { return l }
-func (l *lineLog) WithGroup(string) slog.Handler      { return l }
 
 // TestWaitProgress checks that Helm's waits, silent in the SDK, say what
 // they wait for: the release's objects not ready yet and why.
@@ -50,14 +31,14 @@ func TestWaitProgress(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			lines := &lineLog{match: "Deployment/" + c.ns + "/demo-web: InProgress", seen: make(chan string, 10)}
+			log, seen := logwatch.New("Deployment/" + c.ns + "/demo-web: InProgress")
 			ctx, cancel := context.WithCancel(progress.WithInterval(t.Context(), 100*time.Millisecond))
 			defer cancel()
 			done := make(chan error, 1)
-			go func() { done <- tt.run(ctx, slog.New(lines)) }()
+			go func() { done <- tt.run(ctx, log) }()
 			var line string
 			select {
-			case line = <-lines.seen:
+			case line = <-seen:
 			case err := <-done:
 				t.Fatalf("the wait ended without a progress line naming the Deployment: %v", err)
 			}

@@ -2,7 +2,6 @@ package kube
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/cloudify-chaos/chaosops/plugin/internal/logwatch"
 	"github.com/cloudify-chaos/chaosops/plugin/progress"
 )
 
@@ -50,14 +50,14 @@ metadata:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			lines := &lineLog{match: "still waiting", seen: make(chan string, 100)}
+			log, seen := logwatch.New("still waiting")
 			ctx, cancel := context.WithCancel(progress.WithInterval(t.Context(), 100*time.Millisecond))
 			defer cancel()
 			done := make(chan error, 1)
-			go func() { done <- tt.wait(ctx, NewManager(c.client, slog.New(lines))) }()
+			go func() { done <- tt.wait(ctx, NewManager(c.client, log)) }()
 			var line string
 			select {
-			case line = <-lines.seen:
+			case line = <-seen:
 			case err := <-done:
 				t.Fatalf("the wait ended without a progress line: %v", err)
 			}

@@ -13,7 +13,10 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/cmd/reliability/trial"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/faultapi"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/logwatch"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
+	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
+	"k8s.io/client-go/rest"
 )
 
 // TestTrialApplyThroughAPIFaults applies through a proxy that answers some
@@ -75,17 +78,7 @@ spec:
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // most of the time goes to backoff sleeps
-			proxy, err := faultapi.Start(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer proxy.Close()
-			ns := testenv.Namespace(t, cfg)
-			objs := (&cluster{ns: ns}).objects(t, "faults.yaml", text)
-			c, err := Connect(t.Context(), ConnOptions{Kubeconfig: proxy.Kubeconfig("any-token")})
-			if err != nil {
-				t.Fatal(err)
-			}
+			proxy, c, objs := throughProxy(t, cfg, text, nil)
 			proxy.SetRules(tc.rules...)
 			start := time.Now()
 			res, err := NewManager(c, nil).Apply(t.Context(), objs, ApplyOptions{Wait: true, Timeout: 60 * time.Second})
@@ -165,19 +158,8 @@ data: {a: "1"}
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			proxy, err := faultapi.Start(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer proxy.Close()
-			ns := testenv.Namespace(t, cfg)
-			objs := (&cluster{ns: ns}).objects(t, "unreachable.yaml", text)
-			lines := &lineLog{match: "retrying in", seen: make(chan string, 100)}
-			log := slog.New(lines)
-			c, err := Connect(t.Context(), ConnOptions{Kubeconfig: proxy.Kubeconfig("any-token"), Log: log})
-			if err != nil {
-				t.Fatal(err)
-			}
+			log, seen := logwatch.New("retrying in")
+			proxy, c, objs := throughProxy(t, cfg, text, log)
 			proxy.Refuse()
 			ctx, cancel := context.WithTimeout(t.Context(), tc.timeout)
 			defer cancel()
@@ -188,7 +170,7 @@ data: {a: "1"}
 			}()
 			var retryLine string
 			select {
-			case retryLine = <-lines.seen:
+			case retryLine = <-seen:
 			case err := <-done:
 				t.Fatalf("the apply ended without a retry line: %v", err)
 			}
@@ -211,24 +193,20 @@ data: {a: "1"}
 	}
 }
 
-// lineLog sends the lines it receives that contain match on seen.
-type lineLog struct {
-	slog.Handler
-	match string
-	seen  chan string
-}
-
-func (l *lineLog) Enabled(context.Context, slog.Level) bool { return true }
-
-func (l *lineLog) Handle(_ context.Context, r slog.Record) error {
-	if strings.Contains(r.Message, l.match) {
-		select {
-		case l.seen <- r.Message:
-		default:
-		}
+// throughProxy starts a faultapi proxy in front of cfg's API server (closed
+// when t ends), connects through it with log, and parses text for a new
+// namespace.
+func throughProxy(t *testing.T, cfg *rest.Config, text string, log *slog.Logger) (*faultapi.Proxy, *Client, []manifest.Object) {
+	t.Helper()
+	proxy, err := faultapi.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return nil
+	t.Cleanup(proxy.Close)
+	objs := (&cluster{ns: testenv.Namespace(t, cfg)}).objects(t, "proxied.yaml", text)
+	c, err := Connect(t.Context(), ConnOptions{Kubeconfig: proxy.Kubeconfig("any-token"), Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return proxy, c, objs
 }
-
-func (l *lineLog) WithAttrs([]slog.Attr) slog.Handler { return l }
-func (l *lineLog) WithGroup(string) slog.Handler      { return l }
