@@ -11,6 +11,21 @@ GOFLAGS_BUILD := -trimpath -tags urfave_cli_no_docs -ldflags "$(LDFLAGS)"
 BIN     := bin/chaosops
 TESTENV := scripts/testenv.sh
 GO_TEST_FLAGS ?= -count=1 -timeout 40m
+# KEEP_TESTENV=1 leaves the test control plane running after test,
+# test-chaos, bench and reliability, for fast reruns (stop it with make
+# testenv-stop). By default each of them stops the plane if it was not
+# running before: go test's packages share one plane started by
+# plugin/internal/testenv, so it is stopped once, after all of them.
+KEEP_TESTENV ?=
+# with_testenv runs the command $(1), then stops the control plane unless it
+# was running before or KEEP_TESTENV is set; the command's exit code stays.
+define with_testenv
+	@up=0; $(TESTENV) status >/dev/null 2>&1 && up=1; rc=0; \
+	echo '$(subst ','\'',$(1))'; $(1) || rc=$$?; \
+	if [ $$up = 0 ] && [ -z "$(KEEP_TESTENV)" ]; then $(TESTENV) stop; \
+	elif [ $$up = 0 ]; then echo "KEEP_TESTENV set: the test control plane keeps running (make testenv-stop)"; fi; \
+	exit $$rc
+endef
 
 .PHONY: help build test unit vet bench demo testenv-build testenv-start testenv-stop clean
 
@@ -27,7 +42,7 @@ vet: ## gofmt check and go vet
 
 test: build vet testenv-build ## everything: vet, blueprint lint, unit and integration tests (real control plane with the real Chaos Mesh controller), the demo, quick fuzzing
 	$(if $(wildcard blueprints/*/blueprint.yaml),$(BIN) blueprint lint $(dir $(wildcard blueprints/*/blueprint.yaml)))
-	CHAOSOPS_BIN=$(CURDIR)/$(BIN) go test $(GO_TEST_FLAGS) ./...
+	$(call with_testenv,CHAOSOPS_BIN=$(CURDIR)/$(BIN) go test $(GO_TEST_FLAGS) ./...)
 	$(MAKE) fuzz-quick
 
 # The chaos lifecycle's own packages, for a quick round on the real Chaos
@@ -36,13 +51,13 @@ CHAOS_PACKAGES := ./plugin/internal/standin/chaosdaemon ./plugin/chaos/... ./plu
 
 .PHONY: test-chaos
 test-chaos: build testenv-build ## only the chaos lifecycle's tests against the real Chaos Mesh controller
-	CHAOSOPS_BIN=$(CURDIR)/$(BIN) go test $(GO_TEST_FLAGS) $(CHAOS_PACKAGES)
+	$(call with_testenv,CHAOSOPS_BIN=$(CURDIR)/$(BIN) go test $(GO_TEST_FLAGS) $(CHAOS_PACKAGES))
 
 unit: build ## only the tests that need no control plane (go test -short)
 	CHAOSOPS_BIN=$(CURDIR)/$(BIN) go test -short $(GO_TEST_FLAGS) ./...
 
 bench: build testenv-build ## benchmarks (numbers go to docs/benchmarks.md)
-	CHAOSOPS_BIN=$(CURDIR)/$(BIN) go test -run '^$$' -bench . -benchtime 5x -timeout 60m ./...
+	$(call with_testenv,CHAOSOPS_BIN=$(CURDIR)/$(BIN) go test -run '^$$' -bench . -benchtime 5x -timeout 60m ./...)
 
 .PHONY: bundle
 bundle: build ## one archive per blueprint in dist/ for cfy blueprint upload (linted; prints the upload commands)
@@ -50,13 +65,13 @@ bundle: build ## one archive per blueprint in dist/ for cfy blueprint upload (li
 
 .PHONY: reliability fuzz-quick
 reliability: build testenv-build ## long trials: 50 cancels, API restarts and faults, bad input, secrets, RBAC, fuzz 60s each; figures to docs/reliability.md
-	CHAOSOPS_BIN=$(CURDIR)/$(BIN) go run ./plugin/internal/cmd/reliability -fuzztime 60s -out docs/reliability.md
+	$(call with_testenv,CHAOSOPS_BIN=$(CURDIR)/$(BIN) go run ./plugin/internal/cmd/reliability -fuzztime 60s -out docs/reliability.md)
 
 fuzz-quick: ## run every fuzz target for 10 s (seed corpora in testdata/fuzz)
 	go run ./plugin/internal/cmd/reliability -fuzz-only -fuzztime 10s
 
 demo: build ## the whole story locally: app + traffic, install the bundle, RunHTTPChaos, verdict + chart (KUBECONFIG=... for a real cluster)
-	scripts/demo.sh
+	$(if $(KEEP_TESTENV),DEMO_KEEP=1 )scripts/demo.sh
 
 testenv-build: ## build (or reuse) the cached kube-apiserver/etcd/kwok binaries
 	$(TESTENV) build

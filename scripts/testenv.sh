@@ -8,7 +8,8 @@
 #           the Chaos Mesh and ServiceMonitor CRDs, Chaos Mesh's real controller-manager
 #           with its webhooks, and the chaos-daemon stand-in;
 #           any previous instance is killed and its state removed first
-#   stop    kill the processes of the running instance and remove its state dir
+#   stop    kill the processes of the running instance, wait until they are gone
+#           and their ports are free, and remove its state dir
 #   env     print the exports that point kubectl and tests at the cluster
 #   status  exit 0 if the cluster is running and ready, 3 if it is not
 #
@@ -242,11 +243,14 @@ exited() {
 	((${#tasks[@]} <= 1))
 }
 
+# kill_all SIGKILLs our processes and returns when they are gone and the
+# ports they listened on are free, so that a start right after succeeds.
 kill_all() {
-	local name pid deadline
+	local name pid deadline killed=0
 	for name in "${PROCESSES[@]}"; do
 		pid=$(pid_of "$name") || continue
 		kill -KILL "$pid"
+		killed=1
 		# Wait until it is gone, so its ports are free for the next start.
 		deadline=$(($(now_ms) + 10000))
 		while ! exited "$pid"; do
@@ -254,6 +258,22 @@ kill_all() {
 			sleep 0.02
 		done
 		rm -f "$(pid_file "$name")"
+	done
+	((killed)) && wait_ports_free
+	return 0
+}
+
+# wait_ports_free returns when none of the ports is listened on any more,
+# and fails naming the port still in use after 10 s.
+wait_ports_free() {
+	local var port deadline=$(($(now_ms) + 10000))
+	for var in $(ports); do
+		port=${!var}
+		while port_in_use "$port"; do
+			(($(now_ms) < deadline)) ||
+				die "port $port (CHAOSOPS_TESTENV_$var) is still in use 10 s after the processes were killed; find its owner with: ss -ltnp 'sport = :$port'"
+			sleep 0.05
+		done
 	done
 }
 

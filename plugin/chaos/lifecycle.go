@@ -26,6 +26,7 @@ func isTrue(o *api.Object, t api.ConditionType) bool {
 func (x *run) observe(o *api.Object) {
 	prev := x.last
 	x.last = o
+	x.seen.Store(o)
 	if prev == nil && x.res.Created.IsZero() {
 		return
 	}
@@ -75,6 +76,8 @@ func (x *run) waitInjected(ctx context.Context) error {
 	var selected atomic.Bool
 	events := make(chan eventsState, 1)
 	go func() { events <- x.watchSelection(wctx, &selected, fail) }()
+	stop := x.track(wctx, "wait for every target to be injected (injection_timeout)", api.PhaseInjected)
+	defer stop()
 	err := watchObject(wctx, x.r.chaos(x.kind, x.obj.Namespace), x.obj.Name, func(o *api.Object) (bool, error) {
 		if o == nil {
 			return true, fmt.Errorf("the chaos object was deleted by someone else before injection")
@@ -222,6 +225,7 @@ func (x *run) waitRecovered(ctx context.Context) error {
 	holdEnd := x.r.Now()
 	if x.last == nil || x.last.Status.Experiment.DesiredPhase != api.DesiredStop {
 		wctx, cancel := context.WithTimeoutCause(ctx, x.opts.RecoveryTimeout, errRecoveryTimeout)
+		stop := x.track(wctx, "wait for the controller to stop the fault after the duration (recovery_timeout)", "")
 		err := watchObject(wctx, res, x.obj.Name, func(o *api.Object) (bool, error) {
 			if o == nil {
 				return true, fmt.Errorf("the chaos object was deleted by someone else before recovery was seen")
@@ -229,6 +233,7 @@ func (x *run) waitRecovered(ctx context.Context) error {
 			x.observe(o)
 			return o.Status.Experiment.DesiredPhase == api.DesiredStop || isTrue(o, api.ConditionAllRecovered), nil
 		})
+		stop()
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil && errors.Is(context.Cause(wctx), errRecoveryTimeout) {
@@ -246,6 +251,8 @@ func (x *run) waitRecovered(ctx context.Context) error {
 	}
 	wctx, cancel := context.WithTimeoutCause(ctx, x.opts.RecoveryTimeout, errRecoveryTimeout)
 	defer cancel()
+	stop := x.track(wctx, "wait for every target to recover (recovery_timeout)", api.PhaseNotInjected)
+	defer stop()
 	err := watchObject(wctx, res, x.obj.Name, func(o *api.Object) (bool, error) {
 		if o == nil {
 			return true, fmt.Errorf("the chaos object was deleted by someone else before recovery was seen")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -111,7 +112,9 @@ type run struct {
 	obj  *api.Object
 	res  *Result
 	last *api.Object // latest version seen
-	uid  types.UID   // of the created (or adopted) object
+	// seen is last, for the progress lines of another goroutine.
+	seen atomic.Pointer[api.Object]
+	uid  types.UID // of the created (or adopted) object
 
 	abortReason string
 }

@@ -3,7 +3,9 @@ package helm
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -15,6 +17,7 @@ import (
 	release "helm.sh/helm/v4/pkg/release/v1"
 
 	"github.com/cloudify-chaos/chaosops/plugin/kube"
+	"github.com/cloudify-chaos/chaosops/plugin/progress"
 )
 
 // Annotations Helm reads on a release's objects.
@@ -73,11 +76,23 @@ func (s *session) deletable(ctx context.Context, rel *release.Release) ([]goneTa
 }
 
 // waitGone waits until every target is deleted, polling with a backoff up
-// to 2 s; a handful of objects makes watches not worth their setup. On
-// timeout the error lists each object left and the finalizers holding it.
-func waitGone(ctx context.Context, targets []goneTarget, timeout time.Duration) error {
+// to 2 s; a handful of objects makes watches not worth their setup. It
+// logs the objects left every progress.Interval. On timeout the error
+// lists each object left and the finalizers holding it.
+func waitGone(ctx context.Context, log *slog.Logger, rf string, targets []goneTarget, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	var mu sync.Mutex
+	last := make([]string, 0, len(targets))
+	for _, t := range targets {
+		last = append(last, t.ref+" (not read yet)")
+	}
+	stop := progress.Start(ctx, log, fmt.Sprintf("helm release %s: wait for %d object(s) to be deleted", rf, len(targets)), func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), last...)
+	})
+	defer stop()
 	backoff := 100 * time.Millisecond
 	for {
 		var left []string
@@ -96,6 +111,9 @@ func waitGone(ctx context.Context, targets []goneTarget, timeout time.Duration) 
 		if len(left) == 0 {
 			return nil
 		}
+		mu.Lock()
+		last = left
+		mu.Unlock()
 		select {
 		case <-ctx.Done():
 			// outcome tells a cancel from the timeout by the caller's ctx.

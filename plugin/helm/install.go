@@ -118,6 +118,7 @@ func (s *session) install(ctx context.Context, r Release, ch *chart.Chart, value
 	i.Labels = map[string]string{digestLabel: digest}
 	// applyCRDs has dealt with the chart's crds/ by our rules.
 	i.SkipCRDs, i.ForceConflicts = true, r.ForceConflicts
+	defer s.track(ctx, r.Name, r.Timeout, "install")()
 	return asRelease(i.RunWithContext(ctx, ch, values))
 }
 
@@ -131,6 +132,7 @@ func (s *session) upgrade(ctx context.Context, r Release, ch *chart.Chart, value
 	u.MaxHistory = maxHistory
 	u.Labels = map[string]string{digestLabel: digest}
 	u.ForceConflicts = r.ForceConflicts
+	defer s.track(ctx, r.Name, r.Timeout, "upgrade")()
 	return asRelease(u.RunWithContext(ctx, r.Name, ch, values))
 }
 
@@ -148,6 +150,7 @@ func (s *session) waitReady(ctx context.Context, rel *release.Release, timeout t
 	if err != nil {
 		return err
 	}
+	defer s.track(ctx, rel.Name, timeout, "wait for its resources")()
 	return w.WaitWithJobs(res, timeout)
 }
 

@@ -76,8 +76,11 @@ func (s *session) uninstall(ctx context.Context, rel *release.Release, wait bool
 	if wait {
 		u.DeletionPropagation = "foreground"
 	}
-	if _, err := u.Run(rel.Name); err != nil {
+	stop := s.track(ctx, rel.Name, timeout, "uninstall (deleting its objects, running its hooks)")
+	_, err := u.Run(rel.Name)
+	stop()
+	if err != nil {
 		return outcome(ctx, rf, timeout, err)
 	}
-	return outcome(ctx, rf, timeout, waitGone(ctx, targets, timeout))
+	return outcome(ctx, rf, timeout, waitGone(ctx, s.log, rf, targets, timeout))
 }

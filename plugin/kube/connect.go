@@ -140,8 +140,10 @@ func Connect(ctx context.Context, opts ConnOptions) (*Client, error) {
 }
 
 // NewClient builds a Client from a REST config without checking the
-// connection. Only QPS, Burst, DisableCompression and UserAgent of opts are
-// used, and only when cfg leaves them unset.
+// connection. Only QPS, Burst, DisableCompression, UserAgent and Log of
+// opts are used, the first four only when cfg leaves them unset. Requests
+// that cannot reach the API server are retried within their context's
+// deadline (see UnreachableError), each retry logged to opts.Log.
 func NewClient(cfg *rest.Config, opts ConnOptions) (*Client, error) {
 	cfg = rest.CopyConfig(cfg)
 	if opts.DisableCompression || isLoopback(cfg.Host) {
@@ -164,7 +166,14 @@ func NewClient(cfg *rest.Config, opts ConnOptions) (*Client, error) {
 		// One limiter shared by the dynamic and discovery clients.
 		cfg.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(qps, burst)
 	}
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &retryTransport{next: rt} })
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	quiet := &logThrottle{}
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return &retryTransport{next: rt, host: cfg.Host, log: log, quiet: quiet}
+	})
 	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", cfg.Host, err)
@@ -206,20 +215,29 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// probe asks for /version and explains the usual failures.
+// probe asks for /version and explains the usual failures. Each attempt
+// is bounded by probeTimeout; an API server that cannot be reached is
+// asked again until ctx's deadline (DefaultUnreachableWait without one).
 func (c *Client) probe(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
-	defer cancel()
-	err := c.discovery.RESTClient().Get().AbsPath("/version").Do(ctx).Error()
-	if err == nil {
-		return nil
+	until := retryUntil(ctx, time.Now())
+	ctx = withRetryUntil(ctx, until)
+	for {
+		actx, cancel := context.WithTimeout(ctx, probeTimeout)
+		err := c.discovery.RESTClient().Get().AbsPath("/version").Do(actx).Error()
+		cancel()
+		var ue *UnreachableError
+		if err == nil || !errors.As(err, &ue) || ctx.Err() != nil || time.Until(until) < unreachableFirstDelay {
+			return connectError(c.Host, err)
+		}
 	}
-	return connectError(c.Host, err)
 }
 
 // connectError names the host and, for TLS and authentication failures,
 // the setting to check.
 func connectError(host string, err error) error {
+	if err == nil {
+		return nil
+	}
 	var uae x509.UnknownAuthorityError
 	var he x509.HostnameError
 	var cie x509.CertificateInvalidError
@@ -235,6 +253,8 @@ func connectError(host string, err error) error {
 	case apierrors.IsUnauthorized(err):
 		return fmt.Errorf("connect to %s: credentials were rejected (401 Unauthorized); check the token or client certificate", host)
 	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("connect to %s: %w", host, err)
+	case errors.As(err, new(*UnreachableError)):
 		return fmt.Errorf("connect to %s: %w", host, err)
 	case errors.As(err, &opErr):
 		return fmt.Errorf("connect to %s: %v", host, opErr)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/failure"
+	"github.com/cloudify-chaos/chaosops/plugin/progress"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -110,7 +111,8 @@ func goneCheck(t waitTarget, obj *unstructured.Unstructured) verdict {
 }
 
 // waitAll waits for every target in parallel until check says done, one
-// fails, or the timeout passes. It returns the last state of each target
+// fails, or the timeout passes, logging the objects not done yet and why
+// every progress.Interval. It returns the last state of each target
 // (nil if gone) and, unless all are done, a *NotReadyError — or the
 // cancellation of ctx, wrapped.
 func (m *Manager) waitAll(ctx context.Context, targets []waitTarget, chk check, timeout time.Duration, op string) ([]*unstructured.Unstructured, error) {
@@ -118,13 +120,44 @@ func (m *Manager) waitAll(ctx context.Context, targets []waitTarget, chk check, 
 	defer cancel()
 	finals := make([]*unstructured.Unstructured, len(targets))
 	verdicts := make([]verdict, len(targets))
+	// latest is each target's last verdict, for the progress lines.
+	var mu sync.Mutex
+	latest := make([]verdict, len(targets))
+	for i, t := range targets {
+		latest[i].status = ObjectStatus{Ref: t.ref, Status: "Unknown", Message: "not read yet"}
+	}
+	pending := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []string
+		for _, v := range latest {
+			if !v.done {
+				out = append(out, v.status.String())
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	what := fmt.Sprintf("wait for %d object(s) to become ready", len(targets))
+	if op == "delete" {
+		what = fmt.Sprintf("wait for %d object(s) to be deleted", len(targets))
+	}
+	stop := progress.Start(wctx, m.log, what, pending)
 	var wg sync.WaitGroup
 	for i, t := range targets {
+		noted := func(t waitTarget, obj *unstructured.Unstructured) verdict {
+			v := chk(t, obj)
+			mu.Lock()
+			latest[i] = v
+			mu.Unlock()
+			return v
+		}
 		wg.Go(func() {
-			finals[i], verdicts[i] = m.waitOne(wctx, t, chk)
+			finals[i], verdicts[i] = m.waitOne(wctx, t, noted)
 		})
 	}
 	wg.Wait()
+	stop()
 	if err := ctx.Err(); err != nil {
 		return finals, fmt.Errorf("%s interrupted: %w", op, err)
 	}

@@ -49,6 +49,13 @@ func readiness(obj *unstructured.Unstructured) (ready bool, st, msg string) {
 }
 
 // failed reports a status that waiting will not change.
+// Readiness judges obj by the rules of Manager.Wait (see readiness):
+// whether it is ready, its kstatus status (Current, InProgress, Failed, ...)
+// and the reason.
+func Readiness(obj *unstructured.Unstructured) (ready bool, status, message string) {
+	return readiness(obj)
+}
+
 func failed(st string) bool { return st == status.FailedStatus.String() }
 
 func loadBalancerPending(obj *unstructured.Unstructured) string {

@@ -1,15 +1,22 @@
 package kube
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/cmd/reliability/trial"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/faultapi"
+	"github.com/cloudify-chaos/chaosops/plugin/internal/logwatch"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
+	"github.com/cloudify-chaos/chaosops/plugin/kube/manifest"
+	"k8s.io/client-go/rest"
 )
 
 // TestTrialApplyThroughAPIFaults applies through a proxy that answers some
@@ -71,17 +78,7 @@ spec:
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // most of the time goes to backoff sleeps
-			proxy, err := faultapi.Start(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer proxy.Close()
-			ns := testenv.Namespace(t, cfg)
-			objs := (&cluster{ns: ns}).objects(t, "faults.yaml", text)
-			c, err := Connect(t.Context(), ConnOptions{Kubeconfig: proxy.Kubeconfig("any-token")})
-			if err != nil {
-				t.Fatal(err)
-			}
+			proxy, c, objs := throughProxy(t, cfg, text, nil)
 			proxy.SetRules(tc.rules...)
 			start := time.Now()
 			res, err := NewManager(c, nil).Apply(t.Context(), objs, ApplyOptions{Wait: true, Timeout: 60 * time.Second})
@@ -109,4 +106,107 @@ spec:
 			trial.Record(t, trial.Outcome{Kind: "API faults: 429/5xx/dropped during kubernetes apply", Outcome: outcome, Seconds: took.Seconds()})
 		})
 	}
+}
+
+// TestTrialAPIServerUnreachable applies through a proxy that stops
+// listening, as an API server does while it restarts: the apply retries
+// with backoff, logging each retry, and converges once the server is back;
+// a server that stays away ends in a transient error before the deadline;
+// a cancelled apply is not retried.
+func TestTrialAPIServerUnreachable(t *testing.T) {
+	cfg := testenv.Config(t)
+	const text = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: {{.ns}}}
+data: {a: "1"}
+`
+	cases := []struct {
+		name string
+		// back lets connections through again after the first retry line.
+		back bool
+		// cancel cancels the apply after the first retry line.
+		cancel bool
+		// timeout bounds the apply's context.
+		timeout time.Duration
+		check   func(t *testing.T, err error)
+	}{
+		{name: "an API server that comes back within the deadline: the apply converges", back: true, timeout: 2 * time.Minute,
+			check: func(t *testing.T, err error) {
+				if err != nil {
+					t.Fatalf("apply failed: %v", err)
+				}
+			}},
+		{name: "an API server that stays away: the apply ends before its deadline with a transient error", timeout: 4 * time.Second,
+			check: func(t *testing.T, err error) {
+				var ue *UnreachableError
+				if !errors.As(err, &ue) || ue.Reason != "connection refused" {
+					t.Fatalf("error = %v, want an UnreachableError for a refused connection", err)
+				}
+				if tr, ok := failure.AsTransient(err); !ok || tr.RetryReason() != "the API server is unreachable" {
+					t.Errorf("error %v is not transient", err)
+				}
+			}},
+		{name: "a cancelled apply is not retried", cancel: true, timeout: 2 * time.Minute,
+			check: func(t *testing.T, err error) {
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("error = %v, want the cancellation", err)
+				}
+				if _, ok := failure.AsTransient(err); ok {
+					t.Errorf("a cancelled apply asks for a retry: %v", err)
+				}
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			log, seen := logwatch.New("retrying in")
+			proxy, c, objs := throughProxy(t, cfg, text, log)
+			proxy.Refuse()
+			ctx, cancel := context.WithTimeout(t.Context(), tc.timeout)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				_, err := NewManager(c, log).Apply(ctx, objs, ApplyOptions{Wait: true, Timeout: time.Minute})
+				done <- err
+			}()
+			var retryLine string
+			select {
+			case retryLine = <-seen:
+			case err := <-done:
+				t.Fatalf("the apply ended without a retry line: %v", err)
+			}
+			for _, want := range []string{"API server " + c.Host + " unreachable (connection refused); retrying in ", " left"} {
+				if !strings.Contains(retryLine, want) {
+					t.Errorf("retry line %q does not say %q", retryLine, want)
+				}
+			}
+			switch {
+			case tc.back:
+				if err := proxy.Accept(); err != nil {
+					t.Fatal(err)
+				}
+			case tc.cancel:
+				cancel()
+			}
+			tc.check(t, <-done)
+			trial.Record(t, trial.Outcome{Kind: "API server unreachable during kubernetes apply", Outcome: tc.name})
+		})
+	}
+}
+
+// throughProxy starts a faultapi proxy in front of cfg's API server (closed
+// when t ends), connects through it with log, and parses text for a new
+// namespace.
+func throughProxy(t *testing.T, cfg *rest.Config, text string, log *slog.Logger) (*faultapi.Proxy, *Client, []manifest.Object) {
+	t.Helper()
+	proxy, err := faultapi.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Close)
+	objs := (&cluster{ns: testenv.Namespace(t, cfg)}).objects(t, "proxied.yaml", text)
+	c, err := Connect(t.Context(), ConnOptions{Kubeconfig: proxy.Kubeconfig("any-token"), Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return proxy, c, objs
 }

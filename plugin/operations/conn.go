@@ -21,7 +21,9 @@ var connInputs = []operation.Input{
 }
 
 // connect reads the connection inputs and connects. Secrets are registered
-// with the redactor first, so no error can show them.
+// with the redactor first, so no error can show them. An API server that
+// cannot be reached is retried until ctx's deadline, then asks Cloudify for
+// a retry (retryOrFail).
 func connect(ctx context.Context, op *operation.Op) (*kube.Client, error) {
 	var o kube.ConnOptions
 	o.Log = op.Log
@@ -72,7 +74,9 @@ func connect(ctx context.Context, op *operation.Op) (*kube.Client, error) {
 	}
 	c, err := kube.Connect(ctx, o)
 	if err != nil {
-		return nil, fmt.Errorf("connect to the cluster: %w", err)
+		// Classified here, so that an API server that stays unreachable
+		// asks for a retry in every operation that connects.
+		return nil, retryOrFail(fmt.Errorf("connect to the cluster: %w", err))
 	}
 	return c, nil
 }

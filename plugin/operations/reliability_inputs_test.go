@@ -258,7 +258,9 @@ func runInProcess(t *testing.T, op string, inputs, props map[string]any) *script
 	}
 	defer p.Close()
 	p.ResourceDir = blueprintDir() // the terraform modules of plugin/terraform/testdata
-	encoded := map[string]string{"chaosops_timeout": "60s", "workdir": filepath.Join(t.TempDir(), "work")}
+	// A short deadline: a case that gets as far as connecting retries the
+	// refused API server until it (then asks for a retry).
+	encoded := map[string]string{"chaosops_timeout": "5s", "workdir": filepath.Join(t.TempDir(), "work")}
 	for k, v := range inputs {
 		if v == nil {
 			continue // a companion that removes a base input

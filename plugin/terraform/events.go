@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 )
 
 // uiMessage is one line of Terraform's machine-readable UI (-json): the
@@ -51,19 +52,29 @@ type events struct {
 	// reaches the event log once.
 	seen map[string]bool
 
-	mu      sync.Mutex
+	mu sync.Mutex
+	// last is when the command last wrote anything.
+	last    time.Time
 	buf     []byte
 	changes PlanSummary
 	errors  []diagnostic
 }
 
 func newEvents(log *slog.Logger, plainLevel slog.Level) *events {
-	return &events{log: log, level: plainLevel}
+	return &events{log: log, level: plainLevel, last: time.Now()}
+}
+
+// lastOutput is when the command last wrote anything.
+func (e *events) lastOutput() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.last
 }
 
 func (e *events) Write(p []byte) (int, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.last = time.Now()
 	e.buf = append(e.buf, p...)
 	for {
 		i := bytes.IndexByte(e.buf, '\n')

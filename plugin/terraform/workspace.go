@@ -14,6 +14,8 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/hashicorp/go-version"
 	"github.com/hashicorp/terraform-exec/tfexec"
+
+	"github.com/cloudify-chaos/chaosops/plugin/progress"
 )
 
 // stateReadTimeout bounds reading the state after a failed or cancelled
@@ -130,7 +132,13 @@ func (w *Workspace) run(ctx context.Context, command string, fn func(stdout io.W
 		return out, err
 	}
 	defer remove()
+	// Terraform reports its own progress; a long silence (a provider
+	// waiting on a slow API, a lock) is reported here.
+	stop := progress.WhenSilent(ctx, w.log, fmt.Sprintf("terraform %s in %s", command, w.opt.WorkDir), func() time.Time {
+		return latest(out.lastOutput(), errOut.lastOutput())
+	})
 	err = fn(out, append(append([]string(nil), w.opt.VarFiles...), files...))
+	stop()
 	out.close()
 	errOut.close()
 	// Also after a failure or a cancel: the state may have been written.
@@ -141,6 +149,14 @@ func (w *Workspace) run(ctx context.Context, command string, fn func(stdout io.W
 		return out, w.failure(ctx, command, err, out.diagnostics())
 	}
 	return out, nil
+}
+
+// latest is the later of a and b.
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // stderr logs a command's stderr lines as warnings, each one once.

@@ -9,11 +9,13 @@
 package faultapi
 
 import (
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -122,6 +124,29 @@ func Start(upstream *rest.Config) (*Proxy, error) {
 func (p *Proxy) Close() {
 	p.srv.CloseClientConnections()
 	p.srv.Close()
+}
+
+// Refuse closes the proxy's listening socket and its open connections, so
+// that new connections are refused, as by an API server that is
+// restarting, until Accept.
+func (p *Proxy) Refuse() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_ = p.srv.Listener.Close()
+	p.srv.CloseClientConnections()
+}
+
+// Accept listens again on the proxy's address after Refuse.
+func (p *Proxy) Accept() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l, err := net.Listen("tcp", p.srv.Listener.Addr().String())
+	if err != nil {
+		return fmt.Errorf("faultapi: listen again: %w", err)
+	}
+	p.srv.Listener = tls.NewListener(l, p.srv.TLS)
+	go func() { _ = p.srv.Config.Serve(p.srv.Listener) }()
+	return nil
 }
 
 // SetRules replaces the rules and starts a new history, so that counts
