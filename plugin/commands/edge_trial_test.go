@@ -3,8 +3,11 @@ package commands_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/pem"
 	"fmt"
-	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,21 +23,23 @@ import (
 	"github.com/cloudify-chaos/chaosops/plugin/internal/cmd/reliability/trial"
 )
 
-// closedPortKubeconfig is a kubeconfig whose API server is a local port
-// that was just closed: a command that gets as far as connecting fails with
-// "connection refused", which names no flag.
-func closedPortKubeconfig(t testing.TB) string {
+// refusingKubeconfig is a kubeconfig whose API server turns every request
+// away at once (401): a command that gets as far as connecting fails fast
+// with a message that names no flag. (A closed port would be retried as a
+// restarting API server, for as long as the case's context allows.)
+func refusingKubeconfig(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "apiVersion: v1\nkind: Config\ncurrent-context: closed\n" +
-		"clusters:\n- name: closed\n  cluster:\n    server: https://" + addr + "\n" +
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"kind":"Status","apiVersion":"v1","status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}`))
+	}))
+	t.Cleanup(srv.Close)
+	ca := base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	return "apiVersion: v1\nkind: Config\ncurrent-context: refusing\n" +
+		"clusters:\n- name: refusing\n  cluster:\n    server: " + srv.URL + "\n    certificate-authority-data: " + ca + "\n" +
 		"users:\n- name: nobody\n  user:\n    token: edge-case-token\n" +
-		"contexts:\n- name: closed\n  context:\n    cluster: closed\n    user: nobody\n"
+		"contexts:\n- name: refusing\n  context:\n    cluster: refusing\n    user: nobody\n"
 }
 
 // edgeValue is one bad or odd value of a flag. refuse says the value can
@@ -120,7 +125,7 @@ func newEdgeFixture(t testing.TB) *edgeFixture {
 		}
 		return p
 	}
-	kc := write("kubeconfig", closedPortKubeconfig(t), 0o600)
+	kc := write("kubeconfig", refusingKubeconfig(t), 0o600)
 	for k, v := range map[string]string{"HOME": filepath.Join(dir, "home"), "KUBECONFIG": kc, "CTX_SOCKET_URL": "",
 		"CHAOSOPS_STATE_DIR": filepath.Join(dir, "state"), "CHAOSOPS_REPORT_ROOT": filepath.Join(dir, "reports"),
 		"PROMETHEUS_URL": "", "XDG_CACHE_HOME": filepath.Join(dir, "cache"), "CHAOSOPS_TERRAFORM": ""} {
