@@ -45,7 +45,7 @@ func TestBadInputRefusedBeforeConnecting(t *testing.T) {
 		{"a missing chart", []string{"helm", "install", "demo", filepath.Join(dir, "missing")}, "chart"},
 		{"a garbage .tgz", []string{"helm", "install", "demo", garbage}, "not a valid chart"},
 		{"an http:// chart URL", []string{"helm", "install", "demo", "http://charts.example.invalid/demo-0.1.0.tgz"}, "https"},
-		{"a chart URL without --sha256", []string{"helm", "install", "demo", "https://charts.example.invalid/demo-0.1.0.tgz"}, "chart_sha256"},
+		{"a chart URL without --sha256", []string{"helm", "install", "demo", "https://charts.example.invalid/demo-0.1.0.tgz"}, "--sha256"},
 		{"a bad release name", []string{"helm", "status", "Bad_Release!"}, "release"},
 	}
 	for _, tt := range tests {

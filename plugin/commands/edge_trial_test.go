@@ -77,32 +77,7 @@ func edgeValues(f cli.Flag) []edgeValue {
 // earlyGaps are the cases still checked only after connecting (so the user
 // sees "connection refused"), or named by their operation input. A listed
 // case that passes fails the test, so the list stays exact.
-var earlyGaps = map[string]string{
-	"chaos halt-all --delete-timeout=-5s":                     "reap/halt-all do not check --delete-timeout before connecting",
-	"chaos http --delay=-5s":                                  "--delay is not checked before connecting",
-	"chaos http --probe-interval=-5s":                         "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
-	"chaos http --probe-min-success=-1":                       "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
-	"chaos http --probe-min-success=NaN":                      "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
-	"chaos http --probe-rps=-1":                               "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
-	"chaos http --probe-rps=NaN":                              "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
-	"chaos http --probe-window=-5s":                           "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
-	"chaos http --promql-threshold=NaN":                       "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
-	"chaos reap --delete-timeout=-5s":                         "reap/halt-all do not check --delete-timeout before connecting",
-	"chaos run --probe-interval=-5s":                          "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
-	"chaos run --probe-min-success=-1":                        "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
-	"chaos run --probe-min-success=NaN":                       "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
-	"chaos run --probe-rps=-1":                                "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
-	"chaos run --probe-rps=NaN":                               "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
-	"chaos run --probe-window=-5s":                            "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
-	"chaos run --promql-threshold=NaN":                        "the probe shorthand's values are checked only when --probe-url/--promql is given; without one the value is ignored and the run goes on to connect",
-	"helm install --ca-file=3.5":                              "names chart_ca_cert, the operation input, not --ca-file",
-	"helm install --ca-file=0":                                "names chart_ca_cert, the operation input, not --ca-file",
-	"helm install --ca-file=-1":                               "names chart_ca_cert, the operation input, not --ca-file",
-	"helm install --ca-file=" + strings.Repeat("x", 20) + "…": "names chart_ca_cert, the operation input, not --ca-file",
-	"helm install --ca-file=%{[unclosed":                      "names chart_ca_cert, the operation input, not --ca-file",
-	"helm install --timeout=-5s":                              "helm timeout checked before connecting by the early branch",
-	"helm uninstall --timeout=-5s":                            "helm timeout checked before connecting by the early branch",
-}
+var earlyGaps = map[string]string{}
 
 // edgeFixture is what every case of a command needs besides its flag: a
 // sandbox where nothing answers and the positional arguments and required

@@ -102,6 +102,10 @@ func (s flagSource) Invalid(o *runopts.Option, err error) error {
 	if o.Flag.File != runopts.NoFile {
 		return usageError{fmt.Errorf("--%s %s: %w", o.Flag.Name, s.c.String(o.Flag.Name), err)}
 	}
+	// Most errors name their flag already; a reader's own check does not.
+	if o.Flag.Name != "" && !strings.Contains(err.Error(), "--"+o.Flag.Name) {
+		return usageError{fmt.Errorf("--%s: %w", o.Flag.Name, err)}
+	}
 	return usageError{err}
 }
 

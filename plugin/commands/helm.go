@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 	"k8s.io/client-go/rest"
@@ -62,7 +63,7 @@ func helmCommand() *cli.Command {
 						CacheDir: c.String("cache-dir"), Namespace: c.String("namespace"),
 					}
 					if err := r.Check(); err != nil {
-						return usageError{err}
+						return usageError{errors.New(helmFlagNames.Replace(err.Error()))}
 					}
 					cl, log, err := helmConnect(c)
 					if err != nil {
@@ -108,7 +109,7 @@ func releaseAction(fn func(c *cli.Context, cfg *rest.Config, name, ns string, lo
 		if c.NArg() != 1 {
 			return usagef("give RELEASE")
 		}
-		if err := errors.Join(helm.CheckName(c.Args().First()), kube.CheckNamespace("namespace", c.String("namespace"))); err != nil {
+		if err := errors.Join(helm.CheckName(c.Args().First()), kube.CheckNamespace("namespace", c.String("namespace")), helm.CheckTimeout(c.Duration("timeout"))); err != nil {
 			return usageError{err}
 		}
 		cl, log, err := helmConnect(c)
@@ -150,3 +151,7 @@ func printStatus(c *cli.Context, st *helm.Status, err error) error {
 	}
 	return usageIfInvalid(err)
 }
+
+// helmFlagNames names in a Release's errors the flags the CLI takes for the
+// fields the operation knows as inputs.
+var helmFlagNames = strings.NewReplacer("chart_ca_cert", "--ca-file", "chart_sha256", "--sha256", "chart_repo", "--repo")

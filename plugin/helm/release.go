@@ -123,7 +123,18 @@ func (r Release) Check() error {
 	if err := kube.CheckNamespace("namespace", r.Namespace); err != nil {
 		return err
 	}
+	if err := CheckTimeout(r.Timeout); err != nil {
+		return err
+	}
 	return r.CheckSource()
+}
+
+// CheckTimeout refuses a negative wait bound (zero is the default).
+func CheckTimeout(d time.Duration) error {
+	if d < 0 {
+		return failure.Invalidf("timeout", "%s is negative; give a bound such as 5m, or leave it unset for %s", d, DefaultTimeout)
+	}
+	return nil
 }
 
 // CheckName refuses a release name Helm would refuse.

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify"
 	"github.com/cloudify-chaos/chaosops/plugin/cloudify/operation"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/runopts"
 )
 
@@ -102,4 +104,11 @@ func (s inputSource) Text(o *runopts.Option) (string, bool, error) {
 }
 
 // Invalid returns err: the domain's errors already name the input.
-func (inputSource) Invalid(_ *runopts.Option, err error) error { return err }
+func (inputSource) Invalid(o *runopts.Option, err error) error {
+	// Most errors name their input already (cloudify.Inputs, the domain's
+	// checks); a parser's (probes) does not.
+	if o == nil || o.Input.Name == "" || strings.Contains(err.Error(), o.Input.Name) {
+		return err
+	}
+	return &failure.InvalidError{Field: o.Input.Name, Err: err}
+}

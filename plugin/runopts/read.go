@@ -3,6 +3,7 @@ package runopts
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -88,6 +89,14 @@ func ReadExperiment(src Source, o chaos.RunOptions) (experiment.Options, error) 
 	p.RPS, p.MinSuccess, p.Threshold = get(&r, "probe_rps", Source.Float), get(&r, "probe_min_success", Source.Float), get(&r, "promql_threshold", Source.Float)
 	p.Window, p.Interval = get(&r, "probe_window", Source.Duration), get(&r, "probe_interval", Source.Duration)
 	x.Settle = get(&r, "settle", Source.Duration)
+	// The shorthands' values are checked even without probe_url or promql:
+	// a wrong one is a mistake whether or not it is used this time.
+	if p.RPS < 0 {
+		r.invalid("probe_rps", fmt.Errorf("%v is negative; give requests per second between 1 and 200", p.RPS))
+	}
+	if p.MinSuccess < 0 || p.MinSuccess > 1 {
+		r.invalid("probe_min_success", fmt.Errorf("%v is not a rate between 0 and 1, e.g. 0.95", p.MinSuccess))
+	}
 	if raw, ok := r.text("probes"); ok {
 		var err error
 		if p.Extra, err = experiment.ParseProbes([]byte(raw)); err != nil {
@@ -176,6 +185,19 @@ func get[T any](r *reader, name string, read func(Source, *Option) (T, error)) T
 	v, err := read(r.src, o)
 	if err != nil {
 		r.errs = append(r.errs, err)
+		return v
+	}
+	// No option of a run takes a negative duration or a number that is not
+	// finite; zero means the domain's default.
+	switch x := any(v).(type) {
+	case time.Duration:
+		if x < 0 {
+			r.invalid(name, fmt.Errorf("%s is negative; give a duration such as 30s, or leave it unset for the default", x))
+		}
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			r.invalid(name, fmt.Errorf("%v is not a finite number", x))
+		}
 	}
 	return v
 }
