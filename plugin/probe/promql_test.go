@@ -75,7 +75,7 @@ func TestPromQL(t *testing.T) {
 		{"a failing scalar is named as the result", func(s *Spec) { s.Query = `scalar(probe_test_value{series="a"})`; s.Comparator = "<" }, false, 5,
 			"result value 5 is not < 3 (1 of 1 series fail)"},
 		{"an empty result fails", func(s *Spec) { s.Query = `probe_test_value{series="none"}` }, false, 0, "query returned no series"},
-		{"a query that does not parse fails with Prometheus's error", func(s *Spec) { s.Query = `probe_test_value{` }, false, 0, "query failed: bad_data: "},
+		{"a query that does not parse fails with Prometheus's error", func(s *Spec) { s.Query = `probe_test_value{job=}` }, false, 0, "query failed: bad_data: "},
 		{"a range vector is refused", func(s *Spec) { s.Query = `probe_test_value[1m]` }, false, 0, "query returned a matrix; give an expression that yields an instant vector or a scalar"},
 		{"a URL that is not a Prometheus API fails", func(s *Spec) { s.PrometheusURL = metrics.URL }, false, 0, "query failed: bad_response: "},
 		{"a Prometheus that does not answer fails", func(s *Spec) { s.PrometheusURL = "http://127.0.0.1:1" }, false, 0, "connection refused"},
