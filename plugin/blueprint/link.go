@@ -1,12 +1,34 @@
 package blueprint
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 )
+
+// ForwarderMarker is the first line of a workflow script that forwards the
+// workflow's parameters to an operation (blueprints/Python-Prometheus/
+// workflows/forward.py): every parameter that is set, except operation,
+// node_ids and operation_kwargs, becomes an input of the same name of
+// operation on each instance of node_ids; operation_kwargs' keys are
+// forwarded too and win. The local runner runs such a workflow in Go.
+const ForwarderMarker = "# chaosops:forward-parameters v1"
+
+// isForwarder reports whether the script at path starts with ForwarderMarker.
+func isForwarder(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	line, _ := bufio.NewReader(f).ReadString('\n')
+	return strings.TrimRight(line, "\r\n") == ForwarderMarker
+}
 
 // link resolves type hierarchies, completes node templates from their
 // types and checks every reference. It runs once all files are read.
@@ -31,6 +53,7 @@ func (l *loader) link() {
 				l.add(w.Pos, "workflows.%s.mapping: %v", name, err)
 			}
 			w.Kind = kind
+			w.Forwards = kind == ImplScript && isForwarder(filepath.Join(bp.Dir, filepath.FromSlash(w.Mapping)))
 		}
 	}
 	l.checkFunctions()

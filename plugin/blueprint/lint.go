@@ -68,7 +68,7 @@ func (bp *Blueprint) lintWorkflow(c *errs, w *Workflow) {
 	if w.Builtin {
 		return
 	}
-	if w.Kind == ImplScript {
+	if w.Kind == ImplScript && !w.Forwards {
 		c.add(w.Pos, "workflows.%s: a script mapping is run as Python by the manager; map the workflow to default_workflows.cloudify.plugins.workflows.execute_operation instead", w.Name)
 	}
 	if !strings.HasSuffix(w.Mapping, ".workflows.execute_operation") {

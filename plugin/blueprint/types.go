@@ -253,5 +253,7 @@ type Workflow struct {
 	AvailabilityRules map[string]any
 	IsCascading       *bool
 	Builtin           bool
-	Pos               Pos
+	// Forwards is set for a script mapping that starts with ForwarderMarker.
+	Forwards bool
+	Pos      Pos
 }
