@@ -249,20 +249,19 @@ main() {
 		probes="[{name: app-request-rate, kind: promql, phases: [before, during], during: deviate, interval: 2s,
 		  query: 'sum(rate(http_requests_total{path=\"/api/orders\"}[5s]))', comparator: '>', threshold: 5}]"
 	fi
+	# RunHTTPChaos' typed parameters (as cfy executions start -p takes them).
 	cat >"$DIR/params.yaml" <<-EOF
-		operation_kwargs:
-		  duration: $DURATION
-		  path: /api/*
-		  mode: all
-		  allow_all_targets: true
-		  probe_url: $APP_URL/api/orders
-		  probe_rps: 20
-		  probe_window: 5s
-		  probe_interval: 2s
-		  settle: 20s
-		  prometheus_url: ${PROM_URL:-}
-		  probes: $probes
-		  report_dir: $DIR/report
+		duration: $DURATION
+		path: /api/*
+		mode: all
+		probe_url: $APP_URL/api/orders
+		probe_rps: 20
+		probe_window: 5s
+		probe_interval: 2s
+		settle: 20s
+		prometheus_url: "${PROM_URL:-}"
+		probes: $probes
+		report_dir: $DIR/report
 	EOF
 	[ -n "${PROM_URL:-}" ] && wait_for_traffic
 	say "traffic: $APP_URL/api/orders (the probe's load generator, 20 requests/s)"

@@ -52,7 +52,7 @@ func helmCommand() *cli.Command {
 					if c.NArg() != 2 {
 						return usagef("give RELEASE and CHART, e.g. chaosops helm install chaos-mesh ./chaos-mesh-2.7.2.tgz")
 					}
-					values, err := helm.MergeValues(c.StringSlice("values"), nil, c.StringSlice("set"))
+					values, err := helm.MergeValues(c.StringSlice("values"), nil, unsplit(c.StringSlice("set")))
 					if err != nil {
 						return usageError{err}
 					}

@@ -172,7 +172,7 @@ func newRunner(c *cli.Context) (*local.Runner, error) {
 // everything else stays a string and is coerced to the declared type.
 func parseKV(items []string, flag string) (map[string]any, error) {
 	out := map[string]any{}
-	for _, it := range items {
+	for _, it := range unsplit(items) {
 		k, v, isKV := strings.Cut(it, "=")
 		if !isKV || strings.HasPrefix(it, "@") {
 			path := strings.TrimPrefix(it, "@")

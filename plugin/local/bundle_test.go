@@ -6,6 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,13 +22,18 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/restmapper"
 
+	"github.com/cloudify-chaos/chaosops/plugin/blueprint"
+	"github.com/cloudify-chaos/chaosops/plugin/failure"
 	"github.com/cloudify-chaos/chaosops/plugin/internal/testenv"
+	"github.com/cloudify-chaos/chaosops/plugin/launcher"
 	"github.com/cloudify-chaos/chaosops/plugin/local"
 )
 
@@ -289,7 +297,7 @@ func TestBundle(t *testing.T) {
 	})
 
 	t.Run("ChaosPreflight passes without creating anything", func(t *testing.T) {
-		if err := r.Execute(ctx, "demo-app", "ChaosPreflight", nil); err != nil {
+		if err := r.Execute(ctx, "demo-app", "ChaosPreflight", map[string]any{"duration": "6s", "mode": "all"}); err != nil {
 			fail(t, "ChaosPreflight", err)
 		}
 		if n := chaosObjects(t, dyn, appNS); n != 0 {
@@ -297,12 +305,40 @@ func TestBundle(t *testing.T) {
 		}
 	})
 
-	t.Run("RunHTTPChaos injects, recovers and reports pass", func(t *testing.T) {
-		err := r.Execute(ctx, "demo-app", "RunHTTPChaos", map[string]any{
-			"operation_kwargs": map[string]any{"duration": "3s", "probe_url": ""},
-		})
+	t.Run("RunHTTPChaos refuses a bad mode before anything is created, naming the allowed values", func(t *testing.T) {
+		before := len(executions(t, r, "demo-app"))
+		err := r.Execute(ctx, "demo-app", "RunHTTPChaos", map[string]any{"duration": "6s", "mode": "sometimes"})
+		if err == nil || !strings.Contains(err.Error(), `"mode"`) || !strings.Contains(err.Error(), "fixed-percent") || !failure.IsInvalid(err) {
+			t.Fatalf("err = %v, want an invalid-input error naming mode and its valid values", err)
+		}
+		if n := len(executions(t, r, "demo-app")); n != before {
+			t.Errorf("a refused start recorded an execution (%d, was %d)", n, before)
+		}
+		if n := chaosObjects(t, dyn, appNS); n != 0 {
+			t.Errorf("%d HTTPChaos objects after a refused start", n)
+		}
+	})
+
+	// The app's pods here run no process, so the probe calls a server of the
+	// test's that must keep answering (must_hold): the run's own checks.
+	healthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	defer healthy.Close()
+	holds := map[string]any{"probe_url": healthy.URL, "probe_expect": "must_hold", "probe_window": "2s", "probe_interval": "1s", "settle": "5s"}
+	with := func(extra map[string]any) map[string]any {
+		out := maps.Clone(holds)
+		maps.Copy(out, extra)
+		return out
+	}
+
+	t.Run("RunHTTPChaos with typed parameters creates what they say, recovers and reports pass", func(t *testing.T) {
+		seen := watchChaos(t, dyn, appNS)
+		err := r.Execute(ctx, "demo-app", "RunHTTPChaos", with(map[string]any{"duration": "6s", "mode": "all"}))
 		if err != nil {
 			fail(t, "RunHTTPChaos", err)
+		}
+		spec := seen(time.Second)
+		if spec["duration"] != "6s" || spec["mode"] != "all" || spec["path"] != "/api/orders" {
+			t.Errorf("the HTTPChaos created has spec %v, want duration 6s, mode all and the deployment's path /api/orders", spec)
 		}
 		chaos := instance(t, r, "demo-app", "chaos")
 		if v := chaos.RuntimeProperties["chaos_verdict"]; v != "pass" {
@@ -313,12 +349,79 @@ func TestBundle(t *testing.T) {
 		}
 	})
 
-	t.Run("ChaosStatus records that no experiment is running", func(t *testing.T) {
-		if err := r.Execute(ctx, "demo-app", "ChaosStatus", nil); err != nil {
-			fail(t, "ChaosStatus", err)
+	t.Run("PauseChaos, ResumeChaos and ChaosStatus act on a running RunHTTPChaos", func(t *testing.T) {
+		seen := watchChaos(t, dyn, appNS)
+		done := make(chan error, 1)
+		go func() { done <- r.Execute(ctx, "demo-app", "RunHTTPChaos", with(map[string]any{"duration": "15s"})) }()
+		if spec := seen(30 * time.Second); spec == nil {
+			t.Fatalf("no HTTPChaos was created: %v", <-done)
+		}
+		for _, step := range []struct {
+			workflow string
+			paused   string
+		}{{"PauseChaos", "true"}, {"ChaosStatus", "true"}, {"ResumeChaos", ""}} {
+			if err := r.Execute(ctx, "demo-app", step.workflow, map[string]any{"run_id": ""}); err != nil {
+				fail(t, step.workflow, err)
+			}
+			if got := pauseAnnotation(t, dyn, appNS); got != step.paused {
+				t.Errorf("after %s the experiment's pause annotation is %q, want %q", step.workflow, got, step.paused)
+			}
 		}
 		if _, ok := instance(t, r, "demo-app", "chaos").RuntimeProperties["chaos_status"]; !ok {
-			t.Error("no runtime property chaos_status")
+			t.Error("ChaosStatus wrote no runtime property chaos_status")
+		}
+		if err := <-done; err != nil {
+			fail(t, "RunHTTPChaos (paused and resumed)", err)
+		}
+	})
+
+	t.Run("RunHTTPChaos still takes the deprecated operation_kwargs", func(t *testing.T) {
+		err := r.Execute(ctx, "demo-app", "RunHTTPChaos", map[string]any{
+			"operation_kwargs": map[string]any{"duration": "3s", "probe_url": ""},
+		})
+		if err != nil {
+			fail(t, "RunHTTPChaos", err)
+		}
+		if v := instance(t, r, "demo-app", "chaos").RuntimeProperties["chaos_verdict"]; v != "pass" {
+			t.Errorf("chaos_verdict = %v, want pass", v)
+		}
+	})
+
+	t.Run("RunChaos runs a raw manifest", func(t *testing.T) {
+		manifest := fmt.Sprintf("apiVersion: chaos-mesh.org/v1alpha1\nkind: HTTPChaos\nmetadata: {name: raw}\nspec:\n  mode: one\n  selector: {namespaces: [%s], labelSelectors: {app: python-prometheus}}\n  target: Request\n  port: 8080\n  path: /\n  abort: true\n", appNS)
+		if err := r.Execute(ctx, "demo-app", "RunChaos", with(map[string]any{"manifest": manifest, "duration": "3s"})); err != nil {
+			fail(t, "RunChaos", err)
+		}
+		if v := instance(t, r, "demo-app", "chaos").RuntimeProperties["chaos_verdict"]; v != "pass" {
+			t.Errorf("chaos_verdict = %v, want pass", v)
+		}
+	})
+
+	t.Run("ReapChaos with nothing left succeeds", func(t *testing.T) {
+		if err := r.Execute(ctx, "demo-app", "ReapChaos", map[string]any{"run_id": "", "force_cleanup": false}); err != nil {
+			fail(t, "ReapChaos", err)
+		}
+	})
+	t.Run("HaltAllChaos over the app's namespace succeeds", func(t *testing.T) {
+		if err := r.Execute(ctx, "demo-app", "HaltAllChaos", map[string]any{"namespace": appNS, "force_cleanup": false}); err != nil {
+			fail(t, "HaltAllChaos", err)
+		}
+	})
+	t.Run("every workflow of the bundle was run", func(t *testing.T) {
+		ran := map[string]bool{}
+		for _, name := range []string{"demo", "demo-app", "demo-monitoring", "demo-chaos-mesh"} {
+			for _, ex := range executions(t, r, name) {
+				ran[ex.Workflow] = true
+			}
+		}
+		bp, err := loadBundled(tree, "Python-Prometheus")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, w := range bp.Workflows {
+			if !w.Builtin && !ran[name] {
+				t.Errorf("workflow %s of Python-Prometheus is not run by this test", name)
+			}
 		}
 	})
 
@@ -496,3 +599,59 @@ func tail(s string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+func executions(t *testing.T, r *local.Runner, deployment string) []*local.Execution {
+	t.Helper()
+	d, err := r.Store.Load(deployment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Executions
+}
+
+func loadBundled(tree, id string) (*blueprint.Blueprint, error) {
+	return blueprint.LoadWith(filepath.Join(tree, id, "blueprint.yaml"), blueprint.LoadOptions{Bundled: launcher.BundledFiles})
+}
+
+// watchChaos watches ns for chaosops' HTTPChaos objects; the returned
+// function waits up to a given time for the first one created and returns
+// its spec (nil when none came).
+func watchChaos(t *testing.T, dyn dynamic.Interface, ns string) func(time.Duration) map[string]any {
+	t.Helper()
+	gvr := schema.GroupVersionResource{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "httpchaos"}
+	w, err := dyn.Resource(gvr).Namespace(ns).Watch(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=chaosops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make(chan map[string]any, 1)
+	go func() {
+		for ev := range w.ResultChan() {
+			if u, ok := ev.Object.(*unstructured.Unstructured); ok && ev.Type == watch.Added {
+				spec, _, _ := unstructured.NestedMap(u.Object, "spec")
+				first <- spec
+				return
+			}
+		}
+	}()
+	t.Cleanup(w.Stop)
+	return func(wait time.Duration) map[string]any {
+		select {
+		case spec := <-first:
+			return spec
+		case <-time.After(wait):
+			return nil
+		}
+	}
+}
+
+// pauseAnnotation is Chaos Mesh's pause annotation on the HTTPChaos in ns.
+func pauseAnnotation(t *testing.T, dyn dynamic.Interface, ns string) string {
+	t.Helper()
+	gvr := schema.GroupVersionResource{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "httpchaos"}
+	list, err := dyn.Resource(gvr).Namespace(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=chaosops"})
+	if err != nil || len(list.Items) != 1 {
+		t.Fatalf("want one HTTPChaos in %s: %v (%d)", ns, err, len(list.Items))
+	}
+	return list.Items[0].GetAnnotations()["experiment.chaos-mesh.org/pause"]
+}
+

@@ -3,8 +3,10 @@ package local
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
@@ -94,6 +96,7 @@ func lastLine(res *scriptrunner.Result) string {
 func (r *Runner) attempt(ctx context.Context, bp *blueprint.Blueprint, d *Deployment, ex *Execution, inst *NodeInstance, o *blueprint.Operation, exe string, inputs, props map[string]any, attempt, maxRetries int) (*scriptrunner.Result, error) {
 	r.mu.Lock()
 	runtimeProps, _ := deepCopy(inst.RuntimeProperties).(map[string]any)
+	before, _ := deepCopy(runtimeProps).(map[string]any) // the proxy updates runtimeProps in place
 	r.mu.Unlock()
 	node := bp.Nodes[inst.Node]
 	state := &scriptrunner.State{
@@ -124,8 +127,10 @@ func (r *Runner) attempt(ctx context.Context, bp *blueprint.Blueprint, d *Deploy
 		return nil, fmt.Errorf("%s: %w", who, err)
 	}
 	// Runtime properties survive every attempt, as Cloudify stores them.
+	// Only what this operation changed is written back: an operation of
+	// another execution may have changed other keys meanwhile.
 	r.mu.Lock()
-	inst.RuntimeProperties = state.Instance.RuntimeProperties
+	inst.RuntimeProperties = mergeChanges(inst.RuntimeProperties, before, state.Instance.RuntimeProperties)
 	serr := r.saveLocked(d)
 	r.mu.Unlock()
 	return res, serr
@@ -189,4 +194,24 @@ func (r *Runner) implementation(bp *blueprint.Blueprint, o *blueprint.Operation)
 		return "", noop, err
 	}
 	return exe, func() { os.RemoveAll(dir) }, nil
+}
+
+// mergeChanges applies to current the keys that changed from before to
+// after: set or changed keys take after's value, removed keys go.
+func mergeChanges(current, before, after map[string]any) map[string]any {
+	out := maps.Clone(current)
+	if out == nil {
+		out = map[string]any{}
+	}
+	for k, v := range after {
+		if old, ok := before[k]; !ok || !reflect.DeepEqual(old, v) {
+			out[k] = v
+		}
+	}
+	for k := range before {
+		if _, ok := after[k]; !ok {
+			delete(out, k)
+		}
+	}
+	return out
 }

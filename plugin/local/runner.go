@@ -37,7 +37,11 @@ type Runner struct {
 	// the operation asks, at most 30 s).
 	MaxRetryWait time.Duration
 
-	mu       sync.Mutex // guards deployments' mutable parts and Events
+	mu       sync.Mutex // guards deployments' mutable parts, live and Events
+	// live holds the deployments executions of this runner are working on,
+	// so that concurrent executions of one deployment (PauseChaos during a
+	// RunHTTPChaos) share one state instead of overwriting each other's.
+	live map[string]*liveDeployment
 	redactor redact.Redactor
 }
 
@@ -75,6 +79,38 @@ func (r *Runner) event(d *Deployment, ex *Execution, who, level, msg string) {
 	defer r.mu.Unlock()
 	line := fmt.Sprintf("%s %s %s %s %s: %s\n", time.Now().UTC().Format("15:04:05.000"), d.Name, ex.Workflow, who, level, msg)
 	_, _ = io.WriteString(r.Events, r.redactor.String(line))
+}
+
+type liveDeployment struct {
+	d     *Deployment
+	users int
+}
+
+// acquire returns the deployment name, shared with the executions of this
+// runner already working on it; release when done.
+func (r *Runner) acquire(name string) (*Deployment, func(), error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.live == nil {
+		r.live = map[string]*liveDeployment{}
+	}
+	l := r.live[name]
+	if l == nil {
+		d, err := r.Store.Load(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		l = &liveDeployment{d: d}
+		r.live[name] = l
+	}
+	l.users++
+	return l.d, func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if l.users--; l.users == 0 {
+			delete(r.live, name)
+		}
+	}, nil
 }
 
 // save writes the deployment under the lock, secrets masked.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -257,10 +258,11 @@ func (r *Runner) Execute(ctx context.Context, name, workflow string, params map[
 	if err := r.init(); err != nil {
 		return err
 	}
-	d, err := r.Store.Load(name)
+	d, release, err := r.acquire(name)
 	if err != nil {
 		return err
 	}
+	defer release()
 	switch workflow {
 	case "install":
 		return r.Install(ctx, InstallOptions{Blueprint: d.Blueprint, Name: name})
@@ -280,50 +282,93 @@ func (r *Runner) Execute(ctx context.Context, name, workflow string, params map[
 		sort.Strings(names)
 		return fmt.Errorf("deployment %s has no workflow %q; its workflows: %v", name, workflow, names)
 	}
-	if w.Mapping != executeOperationMapping && !(w.Builtin && w.Name == "execute_operation") {
-		return fmt.Errorf("%s: workflow %s maps to %s; chaosops local runs workflows mapped to %s (see docs)", w.Pos, workflow, w.Mapping, executeOperationMapping)
+	if !w.Forwards && w.Mapping != executeOperationMapping && !(w.Builtin && w.Name == "execute_operation") {
+		return fmt.Errorf("%s: workflow %s maps to %s; chaosops local runs workflows mapped to %s or to a script that starts with %q (see docs)", w.Pos, workflow, w.Mapping, executeOperationMapping, blueprint.ForwarderMarker)
 	}
 	resolved, err := w.ResolveParameters(params)
 	if err != nil {
 		return &failure.InvalidError{Err: fmt.Errorf("workflow %s: %w", workflow, err)}
 	}
+	run := resolved
+	if w.Forwards {
+		if run, err = forwardPlan(bp, d, resolved); err != nil {
+			return &failure.InvalidError{Err: fmt.Errorf("workflow %s: %w", workflow, err)}
+		}
+	}
 	ex, err := r.startExecution(d, workflow, resolved)
 	if err != nil {
 		return err
 	}
-	return r.endExecution(ctx, d, ex, r.executeOperation(ctx, bp, d, ex, resolved))
+	return r.endExecution(ctx, d, ex, r.executeOperation(ctx, bp, d, ex, run))
+}
+
+// forwardingParameters steer a forwarder workflow; they are not inputs.
+var forwardingParameters = []string{"operation", "node_ids", "operation_kwargs", "script_path"}
+
+// forwardPlan checks a forwarder workflow's targets as its script does,
+// before anything runs, and returns the execute_operation parameters that
+// do what the script does.
+func forwardPlan(bp *blueprint.Blueprint, d *Deployment, resolved map[string]any) (map[string]any, error) {
+	ids := strs(resolved["node_ids"])
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("parameter node_ids: give the nodes to run on, e.g. [chaos]")
+	}
+	for _, id := range ids {
+		if bp.Nodes[id] == nil {
+			return nil, fmt.Errorf("parameter node_ids: the deployment has no node %s", id)
+		}
+	}
+	p := forwardedParameters(resolved)
+	if _, err := operationTargets(bp, d, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// forwardedParameters is what a forwarder workflow script
+// (blueprint.ForwarderMarker) does, as execute_operation's parameters:
+// every parameter that is set becomes an input of the same name, then
+// operation_kwargs' keys, which win; the inputs may override the
+// blueprint's.
+func forwardedParameters(p map[string]any) map[string]any {
+	kwargs := map[string]any{}
+	for k, v := range p {
+		if !slices.Contains(forwardingParameters, k) && !unset(v) {
+			kwargs[k] = v
+		}
+	}
+	old, _ := p["operation_kwargs"].(map[string]any)
+	maps.Copy(kwargs, old)
+	return map[string]any{
+		"operation": p["operation"], "node_ids": p["node_ids"], "operation_kwargs": kwargs,
+		"allow_kwargs_override": true,
+	}
+}
+
+// unset is the forwarder's test for a parameter left empty.
+func unset(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case string:
+		return v == ""
+	case []any:
+		return len(v) == 0
+	case map[string]any:
+		return len(v) == 0
+	}
+	return false
 }
 
 // executeOperation is Cloudify's execute_operation workflow.
 func (r *Runner) executeOperation(ctx context.Context, bp *blueprint.Blueprint, d *Deployment, ex *Execution, p map[string]any) error {
 	opName, _ := p["operation"].(string)
-	if opName == "" {
-		return fmt.Errorf("workflow parameter operation: give the full operation name, e.g. chaos_actions.run_http_chaos")
-	}
 	kwargs, _ := p["operation_kwargs"].(map[string]any)
 	allowOverride, _ := p["allow_kwargs_override"].(bool)
 	byOrder, _ := p["run_by_dependency_order"].(bool)
-	nodeIDs, typeNames, instanceIDs := strs(p["node_ids"]), strs(p["type_names"]), strs(p["node_instance_ids"])
-
-	var targets []string
-	for _, name := range bp.NodeOrder {
-		n := bp.Nodes[name]
-		inst := d.instanceOf(name)
-		if len(nodeIDs) > 0 && !slices.Contains(nodeIDs, name) ||
-			len(instanceIDs) > 0 && !slices.Contains(instanceIDs, inst.ID) ||
-			len(typeNames) > 0 && !slices.ContainsFunc(typeNames, n.Is) {
-			continue
-		}
-		if n.Operation(opName) == nil {
-			if len(nodeIDs) > 0 {
-				return fmt.Errorf("node %s has no operation %s", name, opName)
-			}
-			continue // Cloudify skips nodes without the operation
-		}
-		targets = append(targets, name)
-	}
-	if len(targets) == 0 {
-		return fmt.Errorf("no node has operation %s (node_ids %v, type_names %v)", opName, nodeIDs, typeNames)
+	targets, err := operationTargets(bp, d, p)
+	if err != nil {
+		return err
 	}
 	run := func(ctx context.Context, node string) error {
 		o := bp.Nodes[node].Operation(opName)
@@ -355,6 +400,37 @@ func (r *Runner) executeOperation(ctx context.Context, bp *blueprint.Blueprint, 
 		}
 	}
 	return nil
+}
+
+// operationTargets are the nodes execute_operation with parameters p runs
+// its operation on, in blueprint order.
+func operationTargets(bp *blueprint.Blueprint, d *Deployment, p map[string]any) ([]string, error) {
+	opName, _ := p["operation"].(string)
+	if opName == "" {
+		return nil, fmt.Errorf("workflow parameter operation: give the full operation name, e.g. chaos_actions.run_http_chaos")
+	}
+	nodeIDs, typeNames, instanceIDs := strs(p["node_ids"]), strs(p["type_names"]), strs(p["node_instance_ids"])
+	var targets []string
+	for _, name := range bp.NodeOrder {
+		n := bp.Nodes[name]
+		inst := d.instanceOf(name)
+		if len(nodeIDs) > 0 && !slices.Contains(nodeIDs, name) ||
+			len(instanceIDs) > 0 && (inst == nil || !slices.Contains(instanceIDs, inst.ID)) ||
+			len(typeNames) > 0 && !slices.ContainsFunc(typeNames, n.Is) {
+			continue
+		}
+		if n.Operation(opName) == nil {
+			if len(nodeIDs) > 0 {
+				return nil, fmt.Errorf("node %s has no operation %s", name, opName)
+			}
+			continue // Cloudify skips nodes without the operation
+		}
+		targets = append(targets, name)
+	}
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("no node has operation %s (node_ids %v, type_names %v)", opName, nodeIDs, typeNames)
+	}
+	return targets, nil
 }
 
 func strs(v any) []string {

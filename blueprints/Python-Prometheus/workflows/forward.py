@@ -43,6 +43,9 @@ for node_id in node_ids:
     node = ctx.get_node(node_id)
     if node is None:
         raise ValueError('node_ids: the deployment has no node {0}'.format(node_id))
+    if not node.has_operation(operation):
+        # Cloudify would run nothing and succeed.
+        raise ValueError('node {0} has no operation {1}'.format(node_id, operation))
     for instance in node.instances:
         # Names only: values can be secrets (token, prometheus_token).
         sequence = graph.sequence()
