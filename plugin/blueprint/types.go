@@ -256,4 +256,6 @@ type Workflow struct {
 	// Forwards is set for a script mapping that starts with ForwarderMarker.
 	Forwards bool
 	Pos      Pos
+
+	typesRequiredPos Pos // of availability_rules.node_types_required
 }
