@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,15 +16,50 @@ import (
 // Value types of inputs and properties.
 var (
 	primitiveTypes = []string{"string", "integer", "float", "boolean", "list", "dict"}
-	// cloudify_dsl_1_5 types that hold a string (an id or name the manager
-	// would validate; here only the string is checked).
+	// The types of dsl_parser's USER_PRIMITIVE_TYPES that hold a string:
+	// textarea and the object types (an id or name the manager would
+	// validate; here only the string is checked). regex holds a string
+	// that is a regular expression.
 	stringLikeTypes = []string{
-		"node_id", "node_type", "node_instance", "deployment_id", "blueprint_id",
-		"secret_key", "scaling_group", "operation_name", "textarea",
+		"textarea", "node_id", "node_type", "node_instance", "deployment_id", "blueprint_id",
+		"secret_key", "scaling_group", "operation_name",
 	}
 	// Types that accept any value.
 	anyTypes = []string{"", "any", "capability_value"}
+	// userTypes are the types a declaration may name (dsl_parser's
+	// USER_PRIMITIVE_TYPES; data types are not supported).
+	userTypes = slices.Concat(primitiveTypes, []string{"regex"}, stringLikeTypes, []string{"capability_value"})
+	// typeSince maps the types that need a DSL version to it, as
+	// dsl_parser gates them (OBJECT_BASED_TYPES_DSL_1_4 and _1_5);
+	// textarea and regex are not gated.
+	typeSince = map[string]string{
+		"blueprint_id": "cloudify_dsl_1_4", "deployment_id": "cloudify_dsl_1_4", "capability_value": "cloudify_dsl_1_4",
+		"scaling_group": "cloudify_dsl_1_4", "node_id": "cloudify_dsl_1_4", "node_type": "cloudify_dsl_1_4",
+		"node_instance": "cloudify_dsl_1_4", "secret_key": "cloudify_dsl_1_4",
+		"operation_name": "cloudify_dsl_1_5",
+	}
 )
+
+// itemTypeSince is the DSL version that added item_type.
+const itemTypeSince = "cloudify_dsl_1_4"
+
+// typeProblem says what is wrong with naming type typ (item: as the
+// item_type of a list) in a blueprint of DSL version dsl, or "".
+func typeProblem(typ, dsl string, item bool) string {
+	switch {
+	case typ == "":
+		return ""
+	case !slices.Contains(userTypes, typ):
+		what := "type"
+		if item {
+			what = "item_type"
+		}
+		return fmt.Sprintf("%s %q is not supported (data types are not supported; use one of %s)", what, typ, strings.Join(userTypes, ", "))
+	case typeSince[typ] != "" && dsl != "" && dsl < typeSince[typ]:
+		return fmt.Sprintf("type %q needs tosca_definitions_version %s (this blueprint is %s)", typ, typeSince[typ], dsl)
+	}
+	return ""
+}
 
 // ResolveInputs returns the deployment's inputs: the given values checked
 // against their declarations (type, constraints), defaults for the rest.
@@ -140,6 +176,13 @@ func checkType(typ string, v any, coerce bool) (any, error) {
 	case typ == "string" || slices.Contains(stringLikeTypes, typ):
 		if !isString {
 			return nil, fmt.Errorf("%s is not a string", show(v))
+		}
+	case typ == "regex":
+		if !isString {
+			return nil, fmt.Errorf("%s is not a string (a regular expression)", show(v))
+		}
+		if _, err := regexp.Compile(s); err != nil {
+			return nil, fmt.Errorf("%q is not a regular expression Go (RE2) accepts: %v", s, err)
 		}
 	case typ == "integer":
 		if coerce {

@@ -55,12 +55,26 @@ func (l *loader) link() {
 			w.Kind = kind
 			w.Forwards = kind == ImplScript && isForwarder(filepath.Join(bp.Dir, filepath.FromSlash(w.Mapping)))
 		}
+		l.checkTypesRequired(bp.Workflows[name])
 	}
 	l.checkFunctions()
 	if _, err := bp.Order(); err != nil {
 		var e *Error
 		if errors.As(err, &e) {
 			l.list = append(l.list, e)
+		}
+	}
+}
+
+// checkTypesRequired reports the node types of a workflow's
+// availability_rules.node_types_required that the blueprint does not
+// define: a manager would never offer the workflow for them.
+func (l *loader) checkTypesRequired(w *Workflow) {
+	types, _ := w.AvailabilityRules["node_types_required"].([]any)
+	for _, t := range types {
+		if name, _ := t.(string); l.bp.NodeTypes[name] == nil {
+			l.add(w.typesRequiredPos, "workflows.%s.availability_rules.node_types_required: node type %q is not defined%s%s",
+				w.Name, name, l.typesHint(name), suggest(name, slices.Collect(maps.Keys(l.bp.NodeTypes))))
 		}
 	}
 }

@@ -91,7 +91,10 @@ type LintResult struct {
 // registered, every input it is given is one the operation reads, every
 // archive path it is given exists in the bundled layout), workflows mapped
 // to execute_operation (the parameters it takes declared, no parameter it
-// ignores, operation_kwargs the operation reads), and composition: a
+// ignores, operation_kwargs the operation reads), workflows mapped to a
+// forwarder script (operation and node_ids declared by default, each node
+// has the operation, each forwarded parameter and operation_kwargs key an
+// input the operation reads), and composition: a
 // get_capability of a ServiceComponent's deployment, or get_attribute of
 // its deployment's capabilities, names a capability its blueprint exports,
 // and get_environment_capability names one of every blueprint that deploys

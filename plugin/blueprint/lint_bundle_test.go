@@ -119,6 +119,18 @@ func TestLintDirsReportsWhatBreaks(t *testing.T) {
 			d + `operation-kwargs/blueprint.yaml:18: workflows.RunHTTPChaos.parameters.operation_kwargs: "token" is not an input of chaos_actions.run_http_chaos (operation chaos_actions.run_http_chaos of node chaos)`,
 			d + `operation-kwargs/blueprint.yaml:28: workflows.OtherNamespace.parameters.operation_kwargs: "namespace" is also an input of operation chaos_actions.run_http_chaos of node chaos, and Cloudify refuses the clash unless allow_kwargs_override defaults to true`,
 		}},
+		{"a forwarder workflow names its operation and nodes, and forwards only inputs the operation reads", "forwarder", []string{
+			d + `forwarder/blueprint.yaml:30: workflows.Typo.parameters.operation_kwargs: "tokn" is not an input of chaos_actions.run_http_chaos (operation chaos_actions.run_http_chaos of node chaos)`,
+			d + `forwarder/blueprint.yaml:31: workflows.Typo.parameters.durration: forwarded as an input of chaos_actions.run_http_chaos (operation chaos_actions.run_http_chaos of node chaos), which does not read it (did you mean "duration"? valid: chaosops_operation, chaosops_timeout, duration, kubeconfig, namespace, path, port, selector)`,
+			d + `forwarder/blueprint.yaml:35: workflows.NoDefaults.parameters.operation: workflows/forward.py runs the operation this parameter names, so it needs a string default`,
+			d + `forwarder/blueprint.yaml:36: workflows.NoDefaults.parameters.node_ids: workflows/forward.py runs the operation on the nodes this parameter lists, so it needs a list default that names them`,
+			d + `forwarder/blueprint.yaml:40: workflows.WrongNodes.parameters.operation: node app has no operation "chaos_actions.run_http_chaos", and workflows/forward.py fails on a node without it`,
+			d + `forwarder/blueprint.yaml:41: workflows.WrongNodes.parameters.node_ids: node "ghost" does not exist (valid: app, chaos)`,
+			d + `forwarder/blueprint.yaml:42: workflows.WrongNodes.parameters.script_path: Cloudify's parser refuses this parameter on a workflow mapped to a script`,
+		}},
+		{"a forwarder's script that is not in the folder is named", "forwarder-missing-script", []string{
+			d + `forwarder-missing-script/blueprint.yaml:7: workflows.RunChaos.mapping: mapping "workflows/forward.py" is neither a file of the blueprint (` + d + `forwarder-missing-script/workflows/forward.py does not exist)`,
+		}},
 		{"unusable lines of bundle.files", "bundle-files", []string{
 			d + `bundle-files/bundle.files:2: SOURCE ../missing-dir: no such file or directory`,
 			d + `bundle-files/bundle.files:3: DEST ../outside must be a relative path inside the archive folder`,

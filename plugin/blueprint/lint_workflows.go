@@ -32,6 +32,10 @@ func (k *check) workflows() {
 				name, w.Mapping, ExecuteOperationMapping)
 			continue
 		}
+		if w.Forwards {
+			k.forwarder(w)
+			continue
+		}
 		if w.Mapping != ExecuteOperationMapping {
 			continue
 		}
@@ -87,6 +91,7 @@ func (k *check) operationKwargs(w *Workflow) {
 			continue // reported with the operation
 		}
 		override, _ := defaultOf(w, "allow_kwargs_override").(bool)
+		override = override || w.Forwards // the forwarder always allows it
 		for _, in := range sortedKeys(kwargs) {
 			_, clash := o.Inputs[in]
 			switch {
@@ -99,4 +104,65 @@ func (k *check) operationKwargs(w *Workflow) {
 			}
 		}
 	}
+}
+
+// forwarderSteering are the parameters the forwarder script reads itself;
+// every other parameter that is set becomes an operation input.
+var forwarderSteering = []string{"operation", "node_ids", "operation_kwargs"}
+
+// forwarder checks a workflow mapped to a forwarder script
+// (ForwarderMarker): it names its operation and nodes by default, each
+// node has the operation, and each parameter it forwards is an input the
+// operation's handler reads on every node.
+func (k *check) forwarder(w *Workflow) {
+	where := "workflows." + w.Name + ".parameters"
+	if p := w.Parameters["script_path"]; p != nil {
+		k.problems.add(p.Pos, "%s.script_path: Cloudify's parser refuses this parameter on a workflow mapped to a script (it sets script_path to %s itself); rename it", where, w.Mapping)
+	}
+	op, _ := defaultOf(w, "operation").(string)
+	if op == "" {
+		k.problems.add(paramPos(w, "operation"), "%s.operation: %s runs the operation this parameter names, so it needs a string default (e.g. operation: {type: string, default: chaos_actions.run})", where, w.Mapping)
+	}
+	ids, isList := defaultOf(w, "node_ids").([]any)
+	if !isList || len(ids) == 0 {
+		k.problems.add(paramPos(w, "node_ids"), "%s.node_ids: %s runs the operation on the nodes this parameter lists, so it needs a list default that names them (e.g. node_ids: {type: list, item_type: string, default: [chaos]})", where, w.Mapping)
+	}
+	if op == "" {
+		return
+	}
+	for _, id := range ids {
+		name, _ := id.(string)
+		n := k.bp.Nodes[name]
+		switch {
+		case n == nil:
+			k.problems.add(paramPos(w, "node_ids"), "%s.node_ids: node %s does not exist%s", where, show(id), suggest(name, k.bp.NodeOrder))
+			continue
+		case n.Operation(op) == nil:
+			k.problems.add(paramPos(w, "operation"), "%s.operation: node %s has no operation %q, and %s fails on a node without it", where, name, op, w.Mapping)
+			continue
+		case !k.runsExecutable(n.Operation(op)):
+			continue
+		}
+		handler, ok := k.handler(n.Operation(op), Scope{Self: name})
+		spec, known := k.opt.Catalog.Operations[handler]
+		if !ok || !known {
+			continue // reported with the operation
+		}
+		for _, p := range w.ParameterOrder {
+			if slices.Contains(forwarderSteering, p) || p == "script_path" || slices.Contains(spec.Inputs, p) {
+				continue
+			}
+			k.problems.add(w.Parameters[p].Pos, "%s.%s: forwarded as an input of %s (operation %s of node %s), which does not read it%s",
+				where, p, handler, op, name, suggest(p, spec.Inputs))
+		}
+	}
+	k.operationKwargs(w)
+}
+
+// paramPos is where a workflow declares a parameter, else the workflow.
+func paramPos(w *Workflow, name string) Pos {
+	if p := w.Parameters[name]; p != nil {
+		return p.Pos
+	}
+	return w.Pos
 }

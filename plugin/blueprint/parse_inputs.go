@@ -3,6 +3,7 @@ package blueprint
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -11,17 +12,31 @@ import (
 type schemaKind int
 
 const (
-	schemaInput    schemaKind = iota // inputs and workflow parameters
-	schemaProperty                   // properties of node and relationship types
-	schemaOpInput                    // inputs of a type's operation
+	schemaInput     schemaKind = iota // inputs
+	schemaParameter                   // workflow parameters
+	schemaProperty                    // properties of node and relationship types
+	schemaOpInput                     // inputs of a type's operation
 )
 
+// schemaKeys are the keys of each kind, as dsl_parser's schemas have them
+// (InputSchemaProperty, ParameterSchemaProperty, SchemaProperty).
 var schemaKeys = map[schemaKind][]string{
 	schemaInput: {"type", "item_type", "default", "description", "required", "constraints",
 		"display_label", "hidden", "display"},
-	schemaProperty: {"type", "default", "description", "required"},
-	schemaOpInput:  {"type", "default", "description", "required"},
+	schemaParameter: {"type", "item_type", "default", "description", "required", "constraints"},
+	schemaProperty:  {"type", "default", "description", "required"},
+	schemaOpInput:   {"type", "default", "description", "required"},
 }
+
+// inputOnlyKeys are the keys of the UI's hints that dsl_parser accepts on
+// inputs only.
+var inputOnlyKeys = []string{"display_label", "hidden", "display"}
+
+// nullDefaultRefused are the parameter types for which a manager cannot
+// start the workflow with a null default: it converts every typed value
+// (merge_workflow_parameters), and int(None), float(None), None.lower()
+// and iterating None crash it, while a string must be one.
+var nullDefaultRefused = []string{"integer", "float", "boolean", "list", "string"}
 
 // schema reads one declaration. fc is the context of intrinsic functions in
 // its default.
@@ -35,18 +50,32 @@ func (r *reader) schema(key, n *yaml.Node, where string, kind schemaKind, fc fun
 	if !ok {
 		return in
 	}
+	if kind == schemaParameter {
+		var rest []pair
+		for _, p := range pairs {
+			if slices.Contains(inputOnlyKeys, p.key) {
+				r.add(r.pos(p.k), "%s: %q is not a key of a workflow parameter: Cloudify's parser accepts it on inputs, not on parameters (a parameter takes %s)",
+					where, p.key, strings.Join(schemaKeys[schemaParameter], ", "))
+				continue
+			}
+			rest = append(rest, p)
+		}
+		pairs = rest
+	}
 	r.checkKeys(pairs, where, schemaKeys[kind]...)
 	required := true
+	var typeNode, itemNode, defaultNode *yaml.Node
 	for _, p := range pairs {
 		w := where + "." + p.key
 		switch p.key {
 		case "type":
 			in.Type, _ = r.str(p.v, w)
-			r.checkTypeName(in.Type, p.v, w, kind)
+			typeNode = p.v
 		case "item_type":
 			in.ItemType, _ = r.str(p.v, w)
-			r.checkTypeName(in.ItemType, p.v, w, kind)
+			itemNode = p.v
 		case "default":
+			defaultNode = p.k
 			in.Default, in.HasDefault = r.value(p.v, w, fc), true
 		case "description":
 			in.Description, _ = r.str(p.v, w)
@@ -57,12 +86,18 @@ func (r *reader) schema(key, n *yaml.Node, where string, kind schemaKind, fc fun
 		case "hidden":
 			in.Hidden, _ = r.boolean(p.v, w)
 		case "constraints":
-			in.Constraints = r.constraints(p.v, w)
+			in.Constraints = r.constraints(p.v, w, kind)
 		}
 	}
+	r.checkTypes(in, typeNode, itemNode, where)
 	// A default always satisfies the requirement.
 	in.Required = required && !in.HasDefault
-	if in.HasDefault && in.Default != nil && kind != schemaOpInput {
+	if kind == schemaParameter && defaultNode != nil && in.Default == nil && slices.Contains(nullDefaultRefused, in.Type) {
+		r.add(r.pos(defaultNode), "%s.default: a null default of a %s parameter fails every start on a manager, which converts it to a %s (integer, float, boolean and list crash it; a string is refused); to leave the parameter unset, write required: false and no default",
+			where, in.Type, in.Type)
+	}
+	knownTypes := typeProblem(in.Type, "", false) == "" && typeProblem(in.ItemType, "", true) == ""
+	if in.HasDefault && in.Default != nil && kind != schemaOpInput && knownTypes {
 		if _, err := in.check(in.Default, false); err != nil {
 			r.add(in.Pos, "%s: the default %v", where, err)
 		}
@@ -70,15 +105,29 @@ func (r *reader) schema(key, n *yaml.Node, where string, kind schemaKind, fc fun
 	return in
 }
 
-func (r *reader) checkTypeName(typ string, n *yaml.Node, where string, kind schemaKind) {
+// checkTypes checks a declaration's type and item_type as dsl_parser's
+// SchemaPropertyType and SchemaListItemType do, for every kind of
+// declaration: a type of USER_PRIMITIVE_TYPES, within the blueprint's DSL
+// version; item_type (DSL 1_4) only with type list, and a primitive type.
+func (r *reader) checkTypes(in *Input, typeNode, itemNode *yaml.Node, where string) {
+	dsl := r.bp.DSLVersion
+	if msg := typeProblem(in.Type, dsl, false); msg != "" && typeNode != nil {
+		r.add(r.pos(typeNode), "%s.type: %s", where, msg)
+	}
+	if itemNode == nil || isNull(deref(itemNode)) {
+		return
+	}
+	w := where + ".item_type"
 	switch {
-	case typ == "" || slices.Contains(primitiveTypes, typ) || slices.Contains(anyTypes, typ):
-	case slices.Contains(stringLikeTypes, typ) && kind == schemaInput:
-		if r.bp.DSLVersion != "" && r.bp.DSLVersion < "cloudify_dsl_1_5" {
-			r.add(r.pos(n), "%s: type %q needs tosca_definitions_version cloudify_dsl_1_5 (this blueprint is %s)", where, typ, r.bp.DSLVersion)
-		}
+	case dsl != "" && dsl < itemTypeSince:
+		r.add(r.pos(itemNode), "%s: item_type needs tosca_definitions_version %s (this blueprint is %s)", w, itemTypeSince, dsl)
+	case in.ItemType == "":
+	case in.Type != "list":
+		r.add(r.pos(itemNode), "%s: item_type is only for type list (the type is %q)", w, in.Type)
 	default:
-		r.add(r.pos(n), "%s: type %q is not supported by chaosops local (data types are not supported; use one of %v)", where, typ, primitiveTypes)
+		if msg := typeProblem(in.ItemType, dsl, true); msg != "" {
+			r.add(r.pos(itemNode), "%s: %s", w, msg)
+		}
 	}
 }
 
@@ -103,7 +152,12 @@ func (r *reader) integer(n *yaml.Node, where string) (int, bool) {
 	return i, ok
 }
 
-func (r *reader) constraints(n *yaml.Node, where string) []*Constraint {
+// constraintMessageSince is the DSL version that added a constraint's
+// error_message, on inputs only: a workflow parameter's constraint is a
+// mapping of one key whatever the version.
+const constraintMessageSince = "cloudify_dsl_1_5"
+
+func (r *reader) constraints(n *yaml.Node, where string, kind schemaKind) []*Constraint {
 	items, _ := r.sequence(n, where)
 	var out []*Constraint
 	for i, item := range items {
@@ -116,6 +170,10 @@ func (r *reader) constraints(n *yaml.Node, where string) []*Constraint {
 		var msg string
 		for _, p := range pairs {
 			switch {
+			case p.key == "error_message" && kind == schemaParameter:
+				r.add(r.pos(p.k), "%s: error_message is not accepted in a workflow parameter's constraint (Cloudify's parser takes it on inputs of cloudify_dsl_1_5); remove it", w)
+			case p.key == "error_message" && r.bp.DSLVersion != "" && r.bp.DSLVersion < constraintMessageSince:
+				r.add(r.pos(p.k), "%s: error_message needs tosca_definitions_version %s (this blueprint is %s)", w, constraintMessageSince, r.bp.DSLVersion)
 			case p.key == "error_message":
 				msg, _ = r.str(p.v, w+".error_message")
 			case c != nil:
@@ -170,16 +228,12 @@ func (r *reader) workflows(n *yaml.Node) {
 				case "parameters":
 					params, _ := r.mapping(q.v, where+".parameters")
 					for _, pp := range params {
-						in := r.schema(pp.k, pp.v, where+".parameters."+pp.key, schemaInput, ctxInert)
+						in := r.schema(pp.k, pp.v, where+".parameters."+pp.key, schemaParameter, ctxInert)
 						w.Parameters[pp.key] = in
 						w.ParameterOrder = append(w.ParameterOrder, pp.key)
 					}
 				case "availability_rules":
-					if m, ok := r.value(q.v, where+".availability_rules", ctxInert).(map[string]any); ok {
-						w.AvailabilityRules = m
-					} else if !isNull(q.v) {
-						r.add(r.pos(q.v), "%s.availability_rules: expected a mapping, got %s", where, describe(q.v))
-					}
+					w.AvailabilityRules = r.availabilityRules(q.k, q.v, where+".availability_rules", w)
 				case "is_cascading":
 					if b, ok := r.boolean(q.v, where+".is_cascading"); ok {
 						w.IsCascading = &b
@@ -194,6 +248,67 @@ func (r *reader) workflows(n *yaml.Node) {
 			r.bp.Workflows[p.key] = w
 		}
 	}
+}
+
+// Availability rules a workflow may have (DSL 1_4), and the values of
+// node_instances_active, as dsl_parser's WorkflowAvailabilityRules has them.
+var (
+	availabilityRuleKeys   = []string{"available", "node_instances_active", "node_types_required"}
+	nodeInstancesActive    = []string{"all", "partial", "none"}
+	availabilityRulesSince = "cloudify_dsl_1_4"
+)
+
+// availabilityRules reads a workflow's availability_rules. The node types
+// of node_types_required are checked once every file is read.
+func (r *reader) availabilityRules(k, n *yaml.Node, where string, wf *Workflow) map[string]any {
+	if isNull(deref(n)) {
+		return nil
+	}
+	if dsl := r.bp.DSLVersion; dsl != "" && dsl < availabilityRulesSince {
+		r.add(r.pos(k), "%s: availability_rules needs tosca_definitions_version %s (this blueprint is %s)", where, availabilityRulesSince, dsl)
+	}
+	pairs, ok := r.mapping(n, where)
+	if !ok {
+		return nil
+	}
+	out := map[string]any{}
+	for _, p := range pairs {
+		w := where + "." + p.key
+		v := r.value(p.v, w, ctxInert)
+		switch p.key {
+		case "available":
+			if _, ok := v.(bool); !ok && v != nil {
+				r.add(r.pos(p.v), "%s: expected true or false, got %s", w, describe(p.v))
+				continue
+			}
+		case "node_instances_active":
+			if !listOf(v, func(x any) bool { s, ok := x.(string); return ok && slices.Contains(nodeInstancesActive, s) }) {
+				r.add(r.pos(p.v), "%s: expected a list of %s, got %s", w, strings.Join(nodeInstancesActive, ", "), show(v))
+				continue
+			}
+		case "node_types_required":
+			if !listOf(v, func(x any) bool { _, ok := x.(string); return ok }) {
+				r.add(r.pos(p.v), "%s: expected a list of node type names, got %s", w, show(v))
+				continue
+			}
+			wf.typesRequiredPos = r.pos(p.v)
+		default:
+			r.add(r.pos(p.k), "%s: unknown availability rule %q%s (available: true|false, node_instances_active: [%s], node_types_required: [node type, ...])",
+				where, p.key, suggest(p.key, availabilityRuleKeys), strings.Join(nodeInstancesActive, "|"))
+			continue
+		}
+		out[p.key] = v
+	}
+	return out
+}
+
+// listOf reports whether v is null or a list whose every item passes ok.
+func listOf(v any, ok func(any) bool) bool {
+	if v == nil {
+		return true
+	}
+	l, isList := v.([]any)
+	return isList && !slices.ContainsFunc(l, func(x any) bool { return !ok(x) })
 }
 
 // outputs reads outputs or capabilities: name -> {value, description}.

@@ -58,11 +58,12 @@ type Blueprint struct {
 // context does not allow (e.g. hidden on a property) are rejected at load.
 type Input struct {
 	Name string
-	// Type is string, integer, float, boolean, list, dict, one of the
-	// cloudify_dsl_1_5 string-like types (node_id, deployment_id,
-	// operation_name, secret_key, blueprint_id, ...), or "" for any value.
+	// Type is string, integer, float, boolean, list, dict, regex,
+	// textarea, one of the object types (node_id, deployment_id,
+	// secret_key, blueprint_id, ... from cloudify_dsl_1_4; operation_name
+	// from 1_5), which hold a string here, or "" for any value.
 	Type string
-	// ItemType is the type of every item of a list (cloudify_dsl_1_5).
+	// ItemType is the type of every item of a list (cloudify_dsl_1_4).
 	ItemType     string
 	Description  string
 	DisplayLabel string
@@ -256,4 +257,6 @@ type Workflow struct {
 	// Forwards is set for a script mapping that starts with ForwarderMarker.
 	Forwards bool
 	Pos      Pos
+
+	typesRequiredPos Pos // of availability_rules.node_types_required
 }
