@@ -654,4 +654,3 @@ func pauseAnnotation(t *testing.T, dyn dynamic.Interface, ns string) string {
 	}
 	return list.Items[0].GetAnnotations()["experiment.chaos-mesh.org/pause"]
 }
-

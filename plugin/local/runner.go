@@ -37,11 +37,11 @@ type Runner struct {
 	// the operation asks, at most 30 s).
 	MaxRetryWait time.Duration
 
-	mu       sync.Mutex // guards deployments' mutable parts, live and Events
+	mu sync.Mutex // guards deployments' mutable parts, live and Events
 	// live holds the deployments executions of this runner are working on,
 	// so that concurrent executions of one deployment (PauseChaos during a
 	// RunHTTPChaos) share one state instead of overwriting each other's.
-	live map[string]*liveDeployment
+	live     map[string]*liveDeployment
 	redactor redact.Redactor
 }
 
