@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -109,8 +110,57 @@ func blueprintSection(bp *blueprint.Blueprint) string {
 	if len(workflows) > 0 {
 		s.WriteString("\nWorkflows: `" + strings.Join(workflows, "`, `") + "`\n")
 	}
+	for _, n := range workflows {
+		if w := bp.Workflows[n]; w.Forwards {
+			s.WriteString(workflowParameters(w))
+		}
+	}
 	s.WriteString("\n")
 	return s.String()
+}
+
+// workflowParameters renders a forwarder workflow's typed parameters, as
+// the UI's Execute workflow dialog offers them.
+func workflowParameters(w *blueprint.Workflow) string {
+	var s strings.Builder
+	op, _ := w.Parameters["operation"].Default.(string)
+	fmt.Fprintf(&s, "\n`%s` runs `%s`", w.Name, op)
+	if rules, ok := w.AvailabilityRules["node_instances_active"].([]any); ok {
+		fmt.Fprintf(&s, "; offered while the deployment's node instances are %s (availability_rules)", strings.Trim(flow(rules), "[]"))
+	}
+	s.WriteString(".\n\n| parameter | type | default | allowed | description |\n|---|---|---|---|---|\n")
+	names := slices.Clone(w.ParameterOrder)
+	sort.Strings(names) // the dialog's order after the required ones
+	for _, n := range names {
+		in := w.Parameters[n]
+		fmt.Fprintf(&s, "| `%s` | %s | %s | %s | %s |\n", n, in.Type, defaultCell(in), constraintsCell(in), cell(in.Description))
+	}
+	return s.String()
+}
+
+func constraintsCell(in *blueprint.Input) string {
+	var parts []string
+	for _, c := range in.Constraints {
+		switch c.Op {
+		case "valid_values":
+			var vs []string
+			for _, v := range c.Arg.([]any) {
+				if v == "" {
+					v = `""`
+				}
+				vs = append(vs, cell(flow(v)))
+			}
+			parts = append(parts, strings.Join(vs, ", "))
+		case "in_range":
+			r := c.Arg.([]any)
+			parts = append(parts, fmt.Sprintf("%v to %v", flow(r[0]), flow(r[1])))
+		case "pattern":
+			parts = append(parts, "a duration (`30s`, `2m`)")
+		default:
+			parts = append(parts, c.Op+" "+cell(flow(c.Arg)))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // placeholder is <word> in a description, which Markdown would take for

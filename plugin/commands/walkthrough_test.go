@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -50,6 +51,7 @@ func TestWalkthroughMatchesTheBundle(t *testing.T) {
 	deployments := map[string]*blueprint.Blueprint{} // deployment id → its blueprint
 	uploaded := map[string]bool{}
 	secrets := map[string]bool{}
+	groups := map[string][]string{} // deployment group → its deployments
 
 	for _, c := range cmds {
 		args := shellWords(t, c)
@@ -96,42 +98,29 @@ func TestWalkthroughMatchesTheBundle(t *testing.T) {
 				deployments[id] = bundle[child]
 			}
 		case strings.HasPrefix(c, "cfy executions start "):
-			wf, dep := args[3], flagValue(args, "-d")
-			bp := deployments[dep]
-			if bp == nil {
-				t.Errorf("%s: no deployment %s was created (known: %v)", c, dep, keys(deployments))
-				continue
+			checkStart(t, c, deployments[flagValue(args, "-d")], args[3], flagValues(args, "-p"), reg)
+		case strings.HasPrefix(c, "cfy deployments groups create "):
+			groups[args[4]] = nil
+		case strings.HasPrefix(c, "cfy deployments groups extend "):
+			dep := flagValue(args, "-d")
+			if _, ok := groups[args[4]]; !ok || deployments[dep] == nil {
+				t.Errorf("%s: extend a group created before with a deployment created before", c)
 			}
-			w := bp.Workflows[wf]
-			if w == nil {
-				t.Errorf("%s: %s has no workflow %s", c, filepath.Base(bp.Dir), wf)
-				continue
+			groups[args[4]] = append(groups[args[4]], dep)
+		case strings.HasPrefix(c, "cfy executions groups start "):
+			members := groups[flagValue(args, "-g")]
+			if len(members) == 0 {
+				t.Errorf("%s: group %s has no deployments", c, flagValue(args, "-g"))
 			}
-			for _, p := range flagValues(args, "-p") {
-				name, value, _ := strings.Cut(p, "=")
-				if w.Parameters[name] == nil {
-					t.Errorf("%s: workflow %s has no parameter %s", c, wf, name)
-					continue
-				}
-				if name != "operation_kwargs" {
-					continue
-				}
-				op, _ := w.Parameters["operation"].Default.(string)
-				h, err := reg.Lookup(op)
-				if err != nil {
-					t.Errorf("%s: workflow %s runs %q: %v", c, wf, op, err)
-					continue
-				}
-				var kwargs map[string]any
-				if err := yaml.Unmarshal([]byte(value), &kwargs); err != nil {
-					t.Errorf("%s: operation_kwargs is not a YAML mapping: %v", c, err)
-				}
-				for k := range kwargs {
-					if !hasInput(h.Inputs, k) {
-						t.Errorf("%s: %s reads no input %s", c, op, k)
-					}
-				}
+			for _, dep := range members {
+				checkStart(t, c, deployments[dep], args[4], flagValues(args, "-p"), reg)
 			}
+		case strings.HasPrefix(c, "cfy executions groups set-success-group "), strings.HasPrefix(c, "cfy executions groups set-failure-group "):
+			if _, ok := groups[args[5]]; !ok || args[4] != "EXECUTION_GROUP_ID" {
+				t.Errorf("%s: give the execution group's id, then a deployment group created before", c)
+			}
+		case strings.HasPrefix(c, "cfy deployments schedule create "):
+			checkStart(t, c, deployments[args[4]], args[5], flagValues(args, "-p"), reg)
 		case strings.HasPrefix(c, "cfy deployments "):
 			if dep := args[len(args)-1]; deployments[dep] == nil {
 				t.Errorf("%s: no deployment %s was created", c, dep)
@@ -353,4 +342,62 @@ func keys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// checkStart checks cfy executions start WORKFLOW on a deployment of bp
+// with -p params as the manager would: the workflow exists, the values
+// meet their types and constraints, and each value reaches an input the
+// operation reads (the typed parameters of a forwarder workflow, the keys
+// of operation_kwargs).
+func checkStart(t *testing.T, c string, bp *blueprint.Blueprint, workflow string, params []string, reg *operation.Registry) {
+	t.Helper()
+	if bp == nil {
+		t.Errorf("%s: the deployment was not created before", c)
+		return
+	}
+	w := bp.Workflows[workflow]
+	if w == nil {
+		t.Errorf("%s: %s has no workflow %s", c, filepath.Base(bp.Dir), workflow)
+		return
+	}
+	given := map[string]any{}
+	for _, p := range params {
+		name, value, _ := strings.Cut(p, "=")
+		given[name] = value
+		if name == "operation_kwargs" {
+			var kwargs map[string]any
+			if err := yaml.Unmarshal([]byte(value), &kwargs); err != nil {
+				t.Errorf("%s: operation_kwargs is not a YAML mapping: %v", c, err)
+			}
+			given[name] = kwargs
+		}
+	}
+	resolved, err := w.ResolveParameters(given)
+	if err != nil {
+		t.Errorf("%s: %v", c, err)
+		return
+	}
+	op, _ := resolved["operation"].(string)
+	if w.Builtin && op == "" {
+		return // install, uninstall
+	}
+	h, err := reg.Lookup(op)
+	if err != nil {
+		t.Errorf("%s: workflow %s runs %q: %v", c, workflow, op, err)
+		return
+	}
+	reads := func(k string) {
+		if !hasInput(h.Inputs, k) {
+			t.Errorf("%s: %s reads no input %s", c, op, k)
+		}
+	}
+	for k := range given {
+		if w.Forwards && !slices.Contains([]string{"operation", "node_ids", "operation_kwargs"}, k) {
+			reads(k)
+		}
+	}
+	kwargs, _ := resolved["operation_kwargs"].(map[string]any)
+	for k := range kwargs {
+		reads(k)
+	}
 }
