@@ -34,8 +34,8 @@ type Schedule struct {
 	StopOnFail         bool           `json:"stop_on_fail,omitempty"`
 	Enabled            bool           `json:"enabled"`
 
-	// LastOccurrence is the latest occurrence handled: an occurrence at
-	// or before it never runs again.
+	// LastOccurrence is the latest occurrence handled (at first the
+	// deployment's creation): an occurrence at or before it never runs.
 	LastOccurrence time.Time `json:"last_occurrence,omitzero"`
 	LastRun        time.Time `json:"last_run,omitzero"`
 	Runs           int       `json:"runs,omitempty"`
@@ -67,6 +67,9 @@ func newSchedules(bp *blueprint.Blueprint, created time.Time) (map[string]*Sched
 			Name: name, Workflow: s.Workflow, Parameters: s.WorkflowParameters, ExecutionArguments: s.ExecutionArguments,
 			Since: since, Recurrence: s.Recurrence, Weekdays: s.Weekdays, Count: s.Count, Slip: s.Slip,
 			StopOnFail: s.StopAfterFail, Enabled: s.Enabled(),
+			// The manager's first next_occurrence is the first after the
+			// creation: earlier occurrences never run.
+			LastOccurrence: created.UTC(),
 		}
 		if s.Until != "" {
 			if sc.Until, err = s.ResolveTime(s.Until, created, now()); err != nil {
@@ -127,8 +130,10 @@ func (s *Schedule) DueAt(t time.Time) (Due, error) {
 		d.Reason = fmt.Sprintf("ended (count %d reached)", s.Count)
 	case d.Next.IsZero():
 		d.Reason = "ended (no occurrence left)"
-	default:
+	case s.Runs > 0:
 		d.Reason = "not due (already ran)"
+	default:
+		d.Reason = "not due"
 	}
 	return d, nil
 }

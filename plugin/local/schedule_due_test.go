@@ -28,7 +28,7 @@ func TestScheduleDue(t *testing.T) {
 			s:  Schedule{Since: utc("2026-12-01 02:00"), Recurrence: "1d", Enabled: true},
 			at: "2026-12-07 09:00", due: true, occ: "2026-12-07 02:00", next: "2026-12-08 02:00"},
 		{name: "daily: it does not run twice for one occurrence",
-			s:  Schedule{Since: utc("2026-12-01 02:00"), Recurrence: "1d", Enabled: true, LastOccurrence: utc("2026-12-07 02:00")},
+			s:  Schedule{Since: utc("2026-12-01 02:00"), Recurrence: "1d", Enabled: true, Runs: 1, LastOccurrence: utc("2026-12-07 02:00")},
 			at: "2026-12-07 23:59", next: "2026-12-08 02:00", reason: "not due (already ran)"},
 		{name: "daily: missed occurrences run once, as the latest",
 			s:  Schedule{Since: utc("2026-12-01 02:00"), Recurrence: "1 day", Enabled: true, LastOccurrence: utc("2026-12-02 02:00")},
@@ -46,7 +46,7 @@ func TestScheduleDue(t *testing.T) {
 			s:  Schedule{Since: utc("2026-12-01 02:00"), Recurrence: "1d", Weekdays: []string{"mo", "we"}, Enabled: true},
 			at: "2026-12-08 12:00", due: true, occ: "2026-12-07 02:00", next: "2026-12-09 02:00"},
 		{name: "weekdays: nothing is due on a day not named",
-			s:  Schedule{Since: utc("2026-12-01 02:00"), Recurrence: "1d", Weekdays: []string{"mo", "we"}, Enabled: true, LastOccurrence: utc("2026-12-07 02:00")},
+			s:  Schedule{Since: utc("2026-12-01 02:00"), Recurrence: "1d", Weekdays: []string{"mo", "we"}, Enabled: true, Runs: 1, LastOccurrence: utc("2026-12-07 02:00")},
 			at: "2026-12-08 12:00", next: "2026-12-09 02:00", reason: "not due (already ran)"},
 		{name: "weekdays: the last friday of the month",
 			s:  Schedule{Since: utc("2026-11-01 18:00"), Recurrence: "1mo", Weekdays: []string{"l-fr"}, Enabled: true},
@@ -70,7 +70,7 @@ func TestScheduleDue(t *testing.T) {
 			s:  Schedule{Since: utc("2026-12-01 02:00"), Recurrence: "1d"},
 			at: "2026-12-07 09:00", next: "2026-12-08 02:00", reason: "disabled"},
 		{name: "monthly on the 31st skips shorter months",
-			s:  Schedule{Since: utc("2026-10-31 02:00"), Recurrence: "1mo", Enabled: true, LastOccurrence: utc("2026-10-31 02:00")},
+			s:  Schedule{Since: utc("2026-10-31 02:00"), Recurrence: "1mo", Enabled: true, Runs: 1, LastOccurrence: utc("2026-10-31 02:00")},
 			at: "2026-12-07 09:00", next: "2026-12-31 02:00", reason: "not due (already ran)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

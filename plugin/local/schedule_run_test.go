@@ -59,6 +59,9 @@ func TestScheduleRun(t *testing.T) {
 		var got []string
 		for _, s := range scheds {
 			got = append(got, s.Name+" "+s.Since.Sub(created.Truncate(time.Minute)).String()+" "+map[bool]string{true: "enabled", false: "disabled"}[s.Enabled])
+			if !s.LastOccurrence.Equal(created) {
+				t.Errorf("%s: last occurrence %v, want the creation %v (earlier occurrences never run)", s.Name, s.LastOccurrence, created)
+			}
 		}
 		want := []string{"failing 1h0m0s enabled", "nightly 1h0m0s enabled", "off 1h0m0s disabled"}
 		if diff := cmp.Diff(want, got); diff != "" {
@@ -117,7 +120,7 @@ func TestScheduleRun(t *testing.T) {
 		if err := r.SetScheduleEnabled("sched", "nightly", false); err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"failing: disabled (stop_after_fail)", "nightly: disabled", "off: not due (already ran)"}
+		want := []string{"failing: disabled (stop_after_fail)", "nightly: disabled", "off: not due"}
 		if diff := cmp.Diff(want, runLines(run(t))); diff != "" {
 			t.Error(diff)
 		}
