@@ -488,7 +488,7 @@ func (k *check) schedules() {
 		}
 		_, unit, _ := ParseTimedelta(s.Recurrence)
 		if s.Recurrence == "" && s.Count != 1 {
-			k.problems.add(s.Pos, "%s: without recurrence the manager refuses the schedule (\"recurrence must be specified for execution count larger than 1\"); add recurrence (e.g. recurrence: 1d) or count: 1 to run once",
+			k.problems.add(s.Pos, "%s.recurrence: missing, so the manager refuses the schedule (\"recurrence must be specified for execution count larger than 1\"); add recurrence (e.g. recurrence: 1d), or count: 1 to run once",
 				where)
 		}
 		for _, d := range s.Weekdays {

@@ -176,7 +176,7 @@ func TestScheduleLint(t *testing.T) {
 		{"allow_custom_parameters lets undeclared ones through", "workflow: Chaos\nsince: '+1d'\ncount: 1\nworkflow_parameters: {extra: 1}\nexecution_arguments: {allow_custom_parameters: true}",
 			nil},
 		{"without recurrence a schedule runs once", "workflow: Chaos\nsince: '+1d'",
-			[]string{`blueprint.yaml:16: deployment_settings.default_schedules.s: without recurrence the manager refuses the schedule`}},
+			[]string{`blueprint.yaml:16: deployment_settings.default_schedules.s.recurrence: missing, so the manager refuses the schedule`}},
 		{"a weekday position needs a monthly recurrence", "workflow: Chaos\nsince: '+1d'\nrecurrence: 1w\nweekdays: [1mo]",
 			[]string{`blueprint.yaml:20: deployment_settings.default_schedules.s.weekdays: "1mo" (a position in the month) needs a monthly or yearly recurrence`}},
 		{"a weekday prefix the manager refuses", "workflow: Chaos\nsince: '+1d'\nrecurrence: 1mo\nweekdays: [xmo]",
