@@ -34,7 +34,9 @@
 // properties, interfaces, relationships, capabilities.scalable,
 // instances.deploy), workflows (mapping, parameters, availability_rules,
 // is_cascading; the short form "name: mapping"), outputs, capabilities,
-// labels and blueprint_labels. Operations may be implemented by a file of
+// labels, blueprint_labels and deployment_settings (default_schedules, see
+// Schedule; default_groups, id_template and display_name are only checked).
+// Operations may be implemented by a file of
 // the blueprint (run by the script plugin), an http(s) URL, an inline script
 // or a task of a built-in plugin (script, default_workflows,
 // cfy_extensions).
@@ -42,7 +44,7 @@
 // Not supported, reported with their position: plugins, plugin: and
 // remote or namespaced imports, data_types (and non-primitive property
 // types), policies, policy_types, policy_triggers, groups, scaling_groups,
-// upload_resources, resource_tags, deployment_settings, and the
+// upload_resources, resource_tags, and the
 // cloudify_dsl_1_5 constraints that query a manager (filter_id, labels,
 // tenants, name_pattern, deployment_id). An empty section of these is
 // accepted.

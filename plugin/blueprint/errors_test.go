@@ -21,7 +21,7 @@ func TestLoadReportsProblemsWithPositions(t *testing.T) {
 policies:
   scale: {type: cloudify.policies.scaling}
 `},
-			want: []string{`blueprint.yaml:3: "policies" is not supported by chaosops local (supported: blueprint_labels, capabilities, description,`},
+			want: []string{`blueprint.yaml:3: "policies" is not supported by chaosops local (supported: blueprint_labels, capabilities, deployment_settings, description,`},
 		},
 		{
 			name: "plugins and data_types sections are unsupported",

@@ -44,6 +44,7 @@ func (bp *Blueprint) Lint() []*Error {
 	for _, name := range slices.Sorted(maps.Keys(bp.Workflows)) {
 		bp.lintWorkflow(c, bp.Workflows[name])
 	}
+	bp.lintSchedules(c)
 	if err := c.err(); err != nil {
 		return err.(ErrorList)
 	}

@@ -205,6 +205,7 @@ func (li *linter) lint(main string) *LintResult {
 	k.version()
 	k.operations()
 	k.workflows()
+	k.schedules()
 	k.composition()
 	for _, w := range ld.bp.Lint() {
 		if !k.promoted[w.Pos] {

@@ -23,14 +23,14 @@ var dslVersions = []string{"cloudify_dsl_1_3", "cloudify_dsl_1_4", "cloudify_dsl
 var topLevelKeys = []string{
 	"tosca_definitions_version", "description", "metadata", "dsl_definitions", "imports",
 	"inputs", "node_types", "relationships", "node_templates", "workflows", "outputs",
-	"capabilities", "labels", "blueprint_labels",
+	"capabilities", "labels", "blueprint_labels", "deployment_settings",
 }
 
 // Top-level keys of the Cloudify DSL that chaosops local does not support.
 // An empty value is accepted.
 var unsupportedTopLevelKeys = []string{
 	"plugins", "policy_types", "policy_triggers", "groups", "policies", "scaling_groups",
-	"data_types", "upload_resources", "resource_tags", "deployment_settings",
+	"data_types", "upload_resources", "resource_tags",
 	"imported_blueprints", "namespaces_mapping",
 }
 
@@ -213,6 +213,8 @@ func (r *reader) top(n *yaml.Node, main bool) {
 			r.labels(p.v, p.key, r.bp.Labels)
 		case "blueprint_labels":
 			r.labels(p.v, p.key, r.bp.BlueprintLabels)
+		case "deployment_settings":
+			r.deploymentSettings(p.v)
 		default:
 			if !slices.Contains(unsupportedTopLevelKeys, p.key) {
 				r.add(r.pos(p.k), "unknown top-level key %q%s", p.key, suggest(p.key, topLevelKeys))

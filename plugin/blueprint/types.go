@@ -46,6 +46,10 @@ type Blueprint struct {
 	// Labels and BlueprintLabels map a label key to its values.
 	Labels          map[string][]any
 	BlueprintLabels map[string][]any
+	// DefaultSchedules are deployment_settings.default_schedules;
+	// ScheduleOrder is their declaration order.
+	DefaultSchedules map[string]*Schedule
+	ScheduleOrder    []string
 
 	officialTypes    bool  // cloudify/types/types.yaml is imported
 	officialTypesURL []Pos // ... by URL, here

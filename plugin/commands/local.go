@@ -138,6 +138,7 @@ func localCommand() *cli.Command {
 					return nil
 				},
 			},
+			localScheduleCommand(),
 		},
 	}
 }

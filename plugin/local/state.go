@@ -26,6 +26,8 @@ type Deployment struct {
 	Capabilities map[string]any           `json:"capabilities,omitempty"`
 	Executions   []*Execution             `json:"executions"`
 	Created      time.Time                `json:"created"`
+	// Schedules are the execution schedules (schedule.go), by name.
+	Schedules map[string]*Schedule `json:"schedules,omitempty"`
 }
 
 // NodeInstance is one instance of a node (the bundle uses one per node).

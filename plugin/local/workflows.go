@@ -80,6 +80,9 @@ func (r *Runner) newDeployment(bp *blueprint.Blueprint, opt InstallOptions) (*De
 	if p := d.Labels["csys-obj-parent"]; len(p) > 0 {
 		d.Parent = p[0]
 	}
+	if d.Schedules, err = newSchedules(bp, d.Created); err != nil {
+		return nil, &failure.InvalidError{Err: fmt.Errorf("deployment %s: %w", opt.Name, err)}
+	}
 	for _, name := range bp.NodeOrder {
 		n := bp.Nodes[name]
 		if n.Instances != 1 {
