@@ -119,6 +119,13 @@ func TestWalkthroughMatchesTheBundle(t *testing.T) {
 			if _, ok := groups[args[5]]; !ok || args[4] != "EXECUTION_GROUP_ID" {
 				t.Errorf("%s: give the execution group's id, then a deployment group created before", c)
 			}
+		case strings.HasPrefix(c, "cfy deployments schedule enable "), strings.HasPrefix(c, "cfy deployments schedule list "):
+			bp := deployments[args[4]]
+			if bp == nil {
+				t.Errorf("%s: no deployment %s was created", c, args[4])
+			} else if len(args) > 5 && bp.DefaultSchedules[args[5]] == nil {
+				t.Errorf("%s: %s has no default schedule %s", c, filepath.Base(bp.Dir), args[5])
+			}
 		case strings.HasPrefix(c, "cfy deployments schedule create "):
 			checkStart(t, c, deployments[args[4]], args[5], flagValues(args, "-p"), reg)
 		case strings.HasPrefix(c, "cfy deployments "):
