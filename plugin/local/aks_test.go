@@ -19,7 +19,7 @@ func TestAKSWorkflows(t *testing.T) {
 	module := t.TempDir()
 	for src, dst := range map[string]string{
 		filepath.Join(repoRoot(), "terraform", "aks", "variables.tf"): "variables.tf",
-		filepath.Join("testdata", "aks-standin", "main.tf"):            "main.tf",
+		filepath.Join("testdata", "aks-standin", "main.tf"):           "main.tf",
 	} {
 		b, err := os.ReadFile(src)
 		if err != nil {
