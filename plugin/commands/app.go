@@ -36,7 +36,35 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app.Action = groupAction(app.Commands)
 	prepare(app.Commands, map[cli.Flag]bool{})
 	err := app.RunContext(ctx, interspersed(app, args))
-	return exitCode(ctx, err, stderr)
+	return exitCode(ctx, unknownHelpTopic(app, args, err), stderr)
+}
+
+// unknownHelpTopic turns urfave/cli's "No help topic for 'x'" (help x,
+// x --help) into the error an unknown command gets: the command group, the
+// nearest command, where to look.
+func unknownHelpTopic(app *cli.App, args []string, err error) error {
+	var help cli.ExitCoder
+	if !errors.As(err, &help) || !strings.HasPrefix(err.Error(), "No help topic for ") {
+		return err
+	}
+	bad := strings.TrimSuffix(strings.TrimPrefix(err.Error(), "No help topic for '"), "'")
+	name, cmds := app.Name, app.Commands
+	for _, a := range args[1:] {
+		if a == bad {
+			break
+		}
+		for _, c := range cmds {
+			if c.HasName(a) && c.Name != "help" {
+				name, cmds = name+" "+c.Name, c.Subcommands
+				break
+			}
+		}
+	}
+	suggestion := ""
+	if s := cli.SuggestCommand(cmds, bad); s != "" {
+		suggestion = " (d" + strings.TrimPrefix(s, "D") + ")"
+	}
+	return usagef("unknown command %q for %s%s; see %s --help", bad, name, suggestion, name)
 }
 
 // New builds the CLI.
