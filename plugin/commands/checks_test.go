@@ -32,7 +32,7 @@ func TestBadInputRefusedBeforeConnecting(t *testing.T) {
 		want string // names the flag (or argument) to fix
 	}{
 		{"a negative duration", append(httpRun, "--duration", "-5s"), "duration"},
-		{"a duration over max_duration", append(httpRun, "--duration", "1000h"), "max_duration"},
+		{"a duration over --max-duration", append(httpRun, "--duration", "1000h"), "raise --max-duration"},
 		{"an unknown mode", append(httpRun, "--mode", "sometimes"), "mode"},
 		{"a percentage that is no number", append(httpRun, "--mode", "fixed-percent", "--value", "lots"), "value"},
 		{"a namespace that is no DNS label", append(httpRun, "-n", "Bad_NS"), "namespace"},

@@ -29,6 +29,8 @@ func TestReadersCheckBeforeConnecting(t *testing.T) {
 		{"an unknown fail_on verdict names it", runopts.InputSide, map[string]any{"fail_on": []string{"sometimes"}}, failOn, `fail_on: "sometimes" is not a verdict`},
 		{"a role that is neither viewer nor manager names it", runopts.FlagSide, map[string]any{"role": "admin"}, token, `role: "admin" is not viewer or manager`},
 		{"a ttl under 10m names it", runopts.InputSide, map[string]any{"ttl": 5 * time.Minute}, token, `ttl: 5m0s is shorter than the API server's 10m minimum`},
+		{"a duration over max_duration names both inputs", runopts.InputSide, nil, overlong, `duration: 20m0s is longer than max_duration 10m0s; shorten it or raise max_duration`},
+		{"a duration over max_duration names both flags", runopts.FlagSide, nil, overlong, `--duration: 20m0s is longer than --max-duration 10m0s; shorten it or raise --max-duration`},
 		{"a selection namespace that is no DNS label names it", runopts.InputSide, map[string]any{"namespace": "Not_A_Namespace!"}, selection, `namespace: "Not_A_Namespace!" is not a namespace name`},
 	}
 	for _, tt := range tests {
@@ -73,4 +75,10 @@ func token(src runopts.Source, _ chaos.RunOptions) error {
 func selection(src runopts.Source, _ chaos.RunOptions) error {
 	_, err := runopts.ReadSelection(src)
 	return err
+}
+
+// overlong reads a run whose duration is over its max_duration.
+func overlong(src runopts.Source, o chaos.RunOptions) error {
+	o.Duration, o.Guard.MaxDuration = 20*time.Minute, 10*time.Minute
+	return experiment(src, o)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -306,11 +307,41 @@ func (r *reader) check(err error, extra []probe.Spec) {
 		key, cause = iv.Field, iv.Err
 	}
 	if o, ok := r.known(key); ok {
-		r.errs = append(r.errs, r.src.Invalid(o, &failure.InvalidError{Field: r.name(key), Err: cause}))
+		r.errs = append(r.errs, r.src.Invalid(o, &failure.InvalidError{Field: r.name(key), Err: r.renamed(cause)}))
 		return
 	}
 	r.errs = append(r.errs, err)
 }
+
+// optionKey is an option key as a domain message names it (max_duration).
+var optionKey = regexp.MustCompile(`\b[a-z]+(_[a-z]+)+\b`)
+
+// renamed names, in a domain check's message, the other options it
+// mentions as the source's side knows them: "raise max_duration" is
+// "raise --max-duration" on the command line.
+func (r *reader) renamed(err error) error {
+	if r.src.Side() != FlagSide {
+		return err
+	}
+	msg := optionKey.ReplaceAllStringFunc(err.Error(), func(k string) string {
+		if _, ok := r.known(k); ok {
+			return r.name(k)
+		}
+		return k
+	})
+	if msg == err.Error() {
+		return err
+	}
+	return &renamedError{msg: msg, err: err}
+}
+
+type renamedError struct {
+	msg string
+	err error
+}
+
+func (e *renamedError) Error() string { return e.msg }
+func (e *renamedError) Unwrap() error { return e.err }
 
 // known is the option keyed key in the reader's sets, if it is on the
 // source's side.
