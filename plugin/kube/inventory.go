@@ -35,6 +35,13 @@ type InventoryEntry struct {
 	// With it, the next Apply can tell from metadata alone that a large CRD
 	// is unchanged, instead of reading it in full.
 	Generation int64 `json:"generation,omitempty"`
+	// ResourceVersion is the object's metadata.resourceVersion after our
+	// last apply, and Hash the HashAnnotation we applied. When both still
+	// match, the next Apply knows from one metadata LIST per kind that
+	// nobody wrote to the object since, and skips it. Inventories written
+	// before these fields existed take the slower path (a read per object).
+	ResourceVersion string `json:"resourceVersion,omitempty"`
+	Hash            string `json:"hash,omitempty"`
 }
 
 // Ref returns the entry's Ref.

@@ -164,7 +164,10 @@ type applyRun struct {
 	entries []*ChangeSetEntry            // by item index; nil: not applied
 	lives   []*unstructured.Unstructured // state after apply, by item index
 	gens    []int64                      // generation after apply, by item index
+	rvs     []string                     // resourceVersion after apply, by item index
 	gates   map[string]*crdGate          // by CRD name
+	listed  map[listKey]listed           // known objects as listed; nil: not listed
+	skips   []*skip                      // by item index; nil: read and compare
 }
 
 func newApplyRun(m *Manager, opts ApplyOptions, items []*item) *applyRun {
@@ -180,6 +183,8 @@ func newApplyRun(m *Manager, opts ApplyOptions, items []*item) *applyRun {
 	}
 	return &applyRun{m: m, opts: opts, items: items, index: index, prev: prev,
 		gens:    make([]int64, len(items)),
+		rvs:     make([]string, len(items)),
+		skips:   make([]*skip, len(items)),
 		entries: make([]*ChangeSetEntry, len(items)),
 		lives:   make([]*unstructured.Unstructured, len(items)),
 		gates:   map[string]*crdGate{}}
@@ -205,6 +210,8 @@ func (r *applyRun) applyTiers(ctx context.Context) error {
 		}
 	}
 	r.prepareGates(crdItems)
+	r.listKnown(ctx)
+	r.decideSkips()
 	if err := r.applyBatch(ctx, "definitions", defs); err != nil {
 		return err
 	}
@@ -242,6 +249,11 @@ func (r *applyRun) applyBatch(ctx context.Context, what string, batch []*item) e
 	}
 	start := time.Now()
 	err := forEach(ctx, batch, r.opts.Concurrency, func(ctx context.Context, it *item) error {
+		if r.skipped(it) {
+			// Unchanged, so it does not need its CRD.
+			_, _, err := r.applyAndRecord(ctx, it)
+			return err
+		}
 		if err := r.awaitCRD(ctx, it); err != nil {
 			return err
 		}
@@ -259,13 +271,13 @@ func (r *applyRun) applyBatch(ctx context.Context, what string, batch []*item) e
 
 // applyAndRecord applies one item and stores its entry and live state.
 func (r *applyRun) applyAndRecord(ctx context.Context, it *item) (*ChangeSetEntry, *unstructured.Unstructured, error) {
-	e, live, gen, err := r.applyOne(ctx, it)
+	e, live, gen, rv, err := r.applyOne(ctx, it)
 	if err != nil {
 		return nil, nil, err
 	}
 	r.mu.Lock()
 	i := r.index[it]
-	r.entries[i], r.lives[i], r.gens[i] = e, live, gen
+	r.entries[i], r.lives[i], r.gens[i], r.rvs[i] = e, live, gen, rv
 	r.mu.Unlock()
 	return e, live, nil
 }
@@ -274,10 +286,16 @@ func (r *applyRun) applyAndRecord(ctx context.Context, it *item) (*ChangeSetEntr
 // it and tells created, configured and unchanged apart by the
 // resourceVersion (or, in a dry run, by content). It returns the entry,
 // the object as now live (nil when only its metadata was read) and its
-// generation.
-func (r *applyRun) applyOne(ctx context.Context, it *item) (*ChangeSetEntry, *unstructured.Unstructured, int64, error) {
+// generation and resourceVersion.
+func (r *applyRun) applyOne(ctx context.Context, it *item) (*ChangeSetEntry, *unstructured.Unstructured, int64, string, error) {
 	ri := r.m.itemResource(it)
 	name := it.obj.GetName()
+	if s := r.skips[r.index[it]]; s != nil {
+		e := it.entry(Unchanged, s.live)
+		e.UID = string(s.meta.UID)
+		r.m.log.Debug(it.ref + " unchanged")
+		return &e, s.live, s.meta.Generation, s.meta.ResourceVersion, nil
+	}
 	var live *unstructured.Unstructured
 	isNew := r.mustBeNew(it)
 	if !isNew {
@@ -285,28 +303,33 @@ func (r *applyRun) applyOne(ctx context.Context, it *item) (*ChangeSetEntry, *un
 			e := it.entry(Unchanged, nil)
 			e.UID = string(pm.UID)
 			r.m.log.Debug(it.ref + " unchanged")
-			return &e, nil, pm.Generation, nil
+			return &e, nil, pm.Generation, pm.ResourceVersion, nil
 		}
-		got, err := ri.Get(ctx, name, metav1.GetOptions{})
-		switch {
-		case apierrors.IsNotFound(err):
-		case err != nil:
-			return nil, nil, 0, it.fail("get", err)
-		default:
-			live = got
+		if l, ok := r.listed[it.listKey()]; ok && l.live != nil {
+			// Listed in full just now: no need to read it again.
+			live = l.live
+		} else {
+			got, err := ri.Get(ctx, name, metav1.GetOptions{})
+			switch {
+			case apierrors.IsNotFound(err):
+			case err != nil:
+				return nil, nil, 0, "", it.fail("get", err)
+			default:
+				live = got
+			}
 		}
 	}
 	if live != nil && upToDate(it.obj, live, it.hash, r.opts.FieldManager, r.prev[it.key()].Generation, it.genTracksSpec()) {
 		e := it.entry(Unchanged, live)
 		r.m.log.Debug(it.ref + " unchanged")
-		return &e, live, live.GetGeneration(), nil
+		return &e, live, live.GetGeneration(), live.GetResourceVersion(), nil
 	}
 	if isNew && r.opts.DryRun {
 		// Its namespace or CRD was only dry-run, so the API server cannot
 		// check it.
 		e := it.entry(Created, nil)
 		r.m.log.Warn(it.ref + " created (dry run; not checked by the API server: its namespace or CustomResourceDefinition does not exist yet)")
-		return &e, nil, 0, nil
+		return &e, nil, 0, "", nil
 	}
 	ao := metav1.ApplyOptions{FieldManager: r.opts.FieldManager, Force: r.opts.ForceConflicts}
 	if r.opts.DryRun {
@@ -314,7 +337,7 @@ func (r *applyRun) applyOne(ctx context.Context, it *item) (*ChangeSetEntry, *un
 	}
 	out, err := ri.Apply(ctx, name, it.obj, ao)
 	if err != nil {
-		return nil, nil, 0, it.fail("apply", err)
+		return nil, nil, 0, "", it.fail("apply", err)
 	}
 	action := Configured
 	switch {
@@ -335,8 +358,11 @@ func (r *applyRun) applyOne(ctx context.Context, it *item) (*ChangeSetEntry, *un
 	}
 	// Per-object lines are Debug: callers render the ChangeSet.
 	r.m.log.Debug(msg)
-	return &e, out, out.GetGeneration(), nil
+	return &e, out, out.GetGeneration(), out.GetResourceVersion(), nil
 }
+
+// skipped reports whether decideSkips found it unchanged.
+func (r *applyRun) skipped(it *item) bool { return r.skips[r.index[it]] != nil }
 
 // mustBeNew is true for an object that cannot exist yet, so there is
 // nothing to read: its namespace or its CRD was created by this run.
@@ -382,6 +408,8 @@ func (r *applyRun) inventory() []InventoryEntry {
 			if e := r.entries[i]; it.tier == tier && e != nil && e.UID != "" {
 				ie := it.inventoryEntry(e.UID)
 				ie.Generation = r.gens[i]
+				ie.ResourceVersion = r.rvs[i]
+				ie.Hash = it.hash
 				out = append(out, ie)
 			}
 		}
