@@ -166,7 +166,15 @@ func applyBenchSet(b *testing.B, kubeconfig, dir string, prev *Inventory) *Inven
 	if len(objs) != 91 {
 		b.Fatalf("%d objects, want 91", len(objs))
 	}
-	res, err := NewManager(c, nil).Apply(ctx, objs, ApplyOptions{Inventory: prev, Prune: true})
+	return applyAndCheck(b, c, objs, ApplyOptions{Inventory: prev, Prune: true})
+}
+
+// applyAndCheck applies objs and, for a re-apply (opts.Inventory set),
+// fails unless every object was unchanged.
+func applyAndCheck(b *testing.B, c *Client, objs []manifest.Object, opts ApplyOptions) *Inventory {
+	b.Helper()
+	prev := opts.Inventory
+	res, err := NewManager(c, nil).Apply(b.Context(), objs, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -215,4 +223,105 @@ func findKubectl(b *testing.B) string {
 		b.Skip("no kubectl to compare with")
 	}
 	return p
+}
+
+// BenchmarkApplyArgoCD applies Argo CD's release install manifests
+// (shared/bench/argocd-v3.5.1-install.yaml: 59 objects, 3 of them CRDs,
+// 1.9 MB) into a namespace, cold and then unchanged, as
+// `chaosops apply -n NS -f install.yaml` does, and in the same iteration
+// times kubectl's recipe from Argo CD's docs, `kubectl apply --server-side
+// -n NS -f install.yaml`, cold and unchanged. The two sides run one after
+// the other, each on a clean cluster (the CRDs, ClusterRoles and
+// ClusterRoleBindings have fixed names), in a fresh namespace each.
+//
+//	go test ./plugin/kube -run '^$' -bench BenchmarkApplyArgoCD -benchtime 3x
+func BenchmarkApplyArgoCD(b *testing.B) {
+	kubeconfig := testenv.Kubeconfig(b)
+	kubectl := findKubectl(b)
+	src := filepath.Join(testenv.SharedDir(b), "bench", "argocd-v3.5.1-install.yaml")
+	cacheDir := b.TempDir()
+	kc := func(args ...string) {
+		b.Helper()
+		cmd := exec.Command(kubectl, append([]string{"--kubeconfig", kubeconfig, "--cache-dir", cacheDir}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	kc("api-resources", "-o", "name")
+	load := func(c *Client) []manifest.Object {
+		objs, err := manifest.Load(b.Context(), []manifest.Source{{Path: src}}, manifest.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(objs) != 59 {
+			b.Fatalf("%d objects, want 59", len(objs))
+		}
+		return objs
+	}
+	connect := func() *Client {
+		c, err := Connect(b.Context(), ConnOptions{Kubeconfig: kubeconfig})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return c
+	}
+	cleanup := func(ns, manager string, inv *Inventory) {
+		c := connect()
+		opts := DeleteOptions{Inventory: inv, FieldManager: manager, DefaultNamespace: ns, Timeout: 2 * time.Minute}
+		if inv == nil {
+			opts.Objects = load(c)
+		}
+		if _, err := NewManager(c, nil).Delete(b.Context(), opts); err != nil {
+			b.Fatalf("cleanup: %v", err)
+		}
+		kc("delete", "namespace", ns, "--wait=false")
+	}
+
+	var ours, oursRe, theirs, theirsRe time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		id := fmt.Sprintf("%06d", rand.IntN(1000000))
+		nsOurs, nsTheirs := "argocd-"+id+"a", "argocd-"+id+"b"
+		runOurs := func() {
+			kc("create", "namespace", nsOurs)
+			b.StartTimer()
+			start := time.Now()
+			c := connect()
+			inv := applyAndCheck(b, c, load(c), ApplyOptions{DefaultNamespace: nsOurs, Prune: true})
+			ours += time.Since(start)
+			start = time.Now()
+			c = connect()
+			inv = applyAndCheck(b, c, load(c), ApplyOptions{DefaultNamespace: nsOurs, Prune: true, Inventory: inv})
+			oursRe += time.Since(start)
+			b.StopTimer()
+			cleanup(nsOurs, FieldManager, inv)
+		}
+		runKubectl := func() {
+			kc("create", "namespace", nsTheirs)
+			start := time.Now()
+			kc("apply", "--server-side", "-n", nsTheirs, "-f", src)
+			theirs += time.Since(start)
+			start = time.Now()
+			kc("apply", "--server-side", "-n", nsTheirs, "-f", src)
+			theirsRe += time.Since(start)
+			cleanup(nsTheirs, "kubectl", nil)
+		}
+		if i%2 == 0 {
+			runOurs()
+			runKubectl()
+		} else {
+			runKubectl()
+			runOurs()
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(ours.Seconds()/n, "cold-s")
+	b.ReportMetric(oursRe.Seconds()/n, "unchanged-s")
+	b.ReportMetric(theirs.Seconds()/n, "kubectl-cold-s")
+	b.ReportMetric(theirsRe.Seconds()/n, "kubectl-unchanged-s")
+	b.ReportMetric(ours.Seconds()/theirs.Seconds(), "cold-ratio")
+	b.ReportMetric(oursRe.Seconds()/theirsRe.Seconds(), "unchanged-ratio")
 }
