@@ -14,9 +14,10 @@ import (
 // when the live object still carries the hash of what it would send, our
 // field manager applied it, every field we set still has our value, and
 // nothing hints at a change a value comparison could miss (another
-// manager's later write, or a changed generation). An unchanged re-apply
-// then costs one GET per object, and for CRDs known from the previous
-// inventory only a metadata GET, instead of a server-side apply each.
+// manager's later write, or a changed generation). With an inventory that
+// recorded each object's resourceVersion and hash, an unchanged re-apply
+// costs one LIST per kind and namespace (see unchangedByList) instead of a
+// server-side apply each; objects that moved are read one by one.
 const HashAnnotation = "chaosops.io/apply-hash"
 
 // setHash computes the object's hash without the annotation, sets the
