@@ -165,14 +165,18 @@ func cancelOutcome(t *testing.T, res *scriptrunner.Result, state *scriptrunner.S
 // TestTrialKilledRunEndsByDurationAndReapRemovesIt SIGKILLs a run while its
 // fault is injected: nothing can clean up, so the cluster ends the fault by
 // spec.duration, and chaos_actions.reap removes the object left behind.
+//
+// The runs are independent (a namespace and demo app each), so they run in
+// parallel: each mostly waits for its fault's duration.
 func TestTrialKilledRunEndsByDurationAndReapRemovesIt(t *testing.T) {
 	cfg := testenv.Config(t)
-	ns, dyn := chaosNamespace(t, cfg, 1)
 	kubeconfig := adminKubeconfig(t)
 	n := trial.Count(1, 5)
 	for i := range n {
 		t.Run(fmt.Sprintf("run %d", i), func(t *testing.T) {
+			t.Parallel()
 			start := time.Now()
+			ns, dyn := chaosNamespace(t, cfg, 1)
 			dep := fmt.Sprintf("rel-kill-%d", i)
 			const duration = 3 * time.Second
 			watch := newPhaseWatch("targets injected after")

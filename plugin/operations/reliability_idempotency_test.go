@@ -2,6 +2,7 @@ package operations_test
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -24,19 +25,21 @@ import (
 // as Cloudify's retry would, with the runtime properties the first attempt
 // left: the second run must converge, keep the objects the first created
 // (same UIDs), and record each object once in the inventory.
+//
+// Each case has its own namespace and its own fault proxy (the rules are the
+// proxy's), so the cases run in parallel: most of their time is the
+// request budget a dropped PATCH is retried within.
 func TestTrialApplyRerunAfterFailureConverges(t *testing.T) {
 	cfg := testenv.Config(t)
-	proxy, err := faultapi.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(proxy.Close)
 	faults := []struct {
 		name  string
 		fault faultapi.Fault
 	}{{"refused (403)", faultapi.Fault{Status: 403}}}
 	if trial.Long() {
-		// Retried within the request budget (~15 s) before the run fails.
+		// A dropped request counts as an unreachable API server, retried
+		// until the operation's deadline (chaosops_timeout, 1h for
+		// kubernetes.apply) nears, then the run asks for a retry: the first
+		// attempt gets a deadline of dropTimeout.
 		faults = append(faults, struct {
 			name  string
 			fault faultapi.Fault
@@ -45,7 +48,13 @@ func TestTrialApplyRerunAfterFailureConverges(t *testing.T) {
 	for _, f := range faults {
 		for _, step := range []string{"/configmaps/", "/services/", "/deployments/"} {
 			t.Run(fmt.Sprintf("the apply of %s %s", strings.Trim(step, "/"), f.name), func(t *testing.T) {
+				t.Parallel()
 				start := time.Now()
+				proxy, err := faultapi.Start(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(proxy.Close)
 				ns := testenv.Namespace(t, cfg)
 				manifest := fmt.Sprintf(`apiVersion: v1
 kind: ConfigMap
@@ -68,8 +77,12 @@ spec:
     spec: {containers: [{name: web, image: "web:1"}]}
 `, ns)
 				inputs := map[string]any{"kubeconfig": proxy.Kubeconfig("any-token"), "manifest": manifest}
+				firstInputs := maps.Clone(inputs)
+				if f.fault.Status == 0 {
+					firstInputs["chaosops_timeout"] = dropTimeout.String()
+				}
 				proxy.SetRules(faultapi.Rule{Method: http.MethodPatch, Path: step, Times: -1, Fault: f.fault})
-				first, state := opRun{Op: "kubernetes.apply", Inputs: inputs}.run(t, t.Context())
+				first, state := opRun{Op: "kubernetes.apply", Inputs: firstInputs}.run(t, t.Context())
 				proxy.SetRules()
 				if first.Outcome == scriptrunner.Success {
 					t.Fatalf("the first apply succeeded despite the fault\n%s", chaosLogs(first))
@@ -109,6 +122,11 @@ spec:
 	}
 }
 
+// dropTimeout is the deadline of a kubernetes.apply whose every PATCH of one
+// kind is dropped: long enough for several retries of the unreachable
+// server, short enough not to hold the trial for the default hour.
+const dropTimeout = 20 * time.Second
+
 // liveUIDs maps Kind/name to UID for the objects of the apply test.
 func liveUIDs(t *testing.T, ns string) map[string]string {
 	t.Helper()
@@ -136,9 +154,11 @@ func liveUIDs(t *testing.T, ns string) map[string]string {
 // same operation again, as Cloudify's retry does: the retry derives the
 // same run id, adopts the object instead of creating a second, and ends
 // with verdict pass and nothing left.
+//
+// The steps are independent (a namespace and demo app each) and run in
+// parallel.
 func TestTrialChaosRetryAdoptsItsObject(t *testing.T) {
 	cfg := testenv.Config(t)
-	ns, dyn := chaosNamespace(t, cfg, 1)
 	kubeconfig := adminKubeconfig(t)
 	steps := []string{"created (duration"}
 	if trial.Long() {
@@ -146,7 +166,9 @@ func TestTrialChaosRetryAdoptsItsObject(t *testing.T) {
 	}
 	for i, step := range steps {
 		t.Run(fmt.Sprintf("killed once %q is logged", step), func(t *testing.T) {
+			t.Parallel()
 			start := time.Now()
+			ns, dyn := chaosNamespace(t, cfg, 1)
 			dep := fmt.Sprintf("rel-adopt-%d", i)
 			exec := fmt.Sprintf("exec-adopt-%d-%d", i, time.Now().UnixNano())
 			tracker := trackUIDs(t, cfg, ns, chaos.LabelDeployment+"="+dep)

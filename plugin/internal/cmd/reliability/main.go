@@ -56,6 +56,9 @@ func main() {
 type options struct {
 	fuzzTime time.Duration
 	fuzzOnly bool
+	fuzzJobs int // fuzz targets at a time (one while trials run)
+	jobs     int // trial processes at a time
+	parallel int // -test.parallel of each trial process
 	seed     uint64
 	out      string
 }
@@ -66,6 +69,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o options
 	fs.DurationVar(&o.fuzzTime, "fuzztime", time.Minute, "how long to run each fuzz target")
 	fs.BoolVar(&o.fuzzOnly, "fuzz-only", false, "only run the fuzz targets (the quick step of make test)")
+	fs.IntVar(&o.fuzzJobs, "fuzz-jobs", 0, "fuzz targets at a time (default 2, alongside the trials and niced; 1 with -fuzz-only)")
+	fs.IntVar(&o.jobs, "jobs", 3, "trial tests run at once, each in its own process (they mostly wait)")
+	// More than 2 chaos runs at once per trial queue up on the shared
+	// Chaos Mesh controller and on the demo pods (the stand-in daemon
+	// serialises a container's calls): the 50 cancels would mostly land
+	// before injection, and on a loaded machine injections time out.
+	fs.IntVar(&o.parallel, "parallel", 2, "-test.parallel of each trial process: parallel subtests at once (the 50 cancels)")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed of the random moments (default: from the clock); printed to replay a run")
 	fs.StringVar(&o.out, "out", "", "Markdown file whose figure block is replaced with the results (e.g. docs/reliability.md)")
 	if err := fs.Parse(args); err != nil {
@@ -74,24 +84,50 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.seed == 0 {
 		o.seed = uint64(time.Now().UnixNano())
 	}
+	if o.fuzzJobs <= 0 {
+		o.fuzzJobs = 2
+		if o.fuzzOnly {
+			o.fuzzJobs = 1
+		}
+	}
 	start := time.Now()
 	// Run from the module root, as make reliability does.
 	trials, fuzzTargets, err := discover(".", "plugin")
 	if err != nil {
 		return err
 	}
-	var failures []string
-	var outcomes []trial.Outcome
-	if !o.fuzzOnly {
+	var (
+		failures, fuzzFailures []string
+		outcomes               []trial.Outcome
+		tm                     timing
+		fuzz                   []fuzzResult
+	)
+	if o.fuzzOnly {
+		fuzz, fuzzFailures = fuzzLanes(ctx, o, each(fuzzTargets), o.fuzzJobs, stderr)
+	} else {
 		if os.Getenv("CHAOSOPS_BIN") == "" {
 			return errors.New("CHAOSOPS_BIN is not set; run it with make reliability, which builds bin/chaosops first")
 		}
-		outcomes, failures, err = runTrials(ctx, o, trials, stderr)
+		// The fuzz targets run alongside the trials, niced.
+		fuzzDone := make(chan struct{})
+		go func() {
+			defer close(fuzzDone)
+			fuzz, fuzzFailures = fuzzLanes(ctx, o, each(fuzzTargets), o.fuzzJobs, stderr)
+		}()
+		outcomes, tm, failures, err = runTrials(ctx, o, trials, stderr)
+		<-fuzzDone
 		if err != nil {
 			return err
 		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if tm.slowest != nil {
+			fmt.Fprintf(stderr, "reliability: %d trial processes took %s together in %s of wall time (%.1f× parallel); the longest, %s, %s\n",
+				tm.jobs, tm.sum.Round(time.Second), tm.wall.Round(time.Second), tm.sum.Seconds()/max(tm.wall.Seconds(), 1e-9),
+				tm.slowest.name, tm.slowest.took.Round(time.Second))
+		}
 	}
-	fuzz, fuzzFailures := runFuzz(ctx, o, fuzzTargets, stderr)
 	failures = append(failures, fuzzFailures...)
 	if o.fuzzOnly {
 		for _, f := range fuzz {
@@ -101,7 +137,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		table := render(summarize(outcomes), fuzz)
 		fmt.Fprint(stdout, table)
 		if o.out != "" {
-			if err := writeFigures(o.out, header(o, start)+table); err != nil {
+			if err := writeFigures(o.out, header(o, start, tm)+table); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "figures written to %s\n", o.out)
@@ -113,45 +149,43 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// runTrials runs the suite with the long trials on and reads back what the
-// tests recorded.
-func runTrials(ctx context.Context, o options, trials []target, stderr io.Writer) ([]trial.Outcome, []string, error) {
-	report, err := os.CreateTemp("", "chaosops-reliability-*.jsonl")
+// runTrials runs each trial test in a process of its own, o.jobs at a
+// time (see runTrialJobs), and reads back what the tests recorded.
+func runTrials(ctx context.Context, o options, trials []target, stderr io.Writer) ([]trial.Outcome, timing, []string, error) {
+	dir, err := os.MkdirTemp("", "chaosops-reliability-")
 	if err != nil {
-		return nil, nil, err
+		return nil, timing{}, nil, err
 	}
-	report.Close()
-	defer os.Remove(report.Name())
-	env := append(os.Environ(), trial.EnvMode+"=long", trial.EnvReport+"="+report.Name(), trial.EnvSeed+"="+strconv.FormatUint(o.seed, 10))
-	var failures []string
-	for _, s := range trials {
-		fmt.Fprintf(stderr, "reliability: go test %s -run '%s'\n", s.pkg, s.runPattern())
-		cmd := exec.CommandContext(ctx, "go", "test", "-count=1", "-timeout", "90m", "-run", s.runPattern(), s.pkg)
-		cmd.Env, cmd.Stdout, cmd.Stderr = env, stderr, stderr
-		if err := cmd.Run(); err != nil {
-			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
-			}
-			failures = append(failures, fmt.Sprintf("go test %s failed: %v", s.pkg, err))
-		}
-	}
-	data, err := os.ReadFile(report.Name())
-	if err != nil {
-		return nil, nil, err
+	defer os.RemoveAll(dir)
+	jobs, tm, failures := runTrialJobs(ctx, o, trials, dir, stderr)
+	if ctx.Err() != nil {
+		return nil, tm, nil, ctx.Err()
 	}
 	var out []trial.Outcome
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		var t trial.Outcome
-		if err := json.Unmarshal(sc.Bytes(), &t); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", report.Name(), err)
+	for _, j := range jobs {
+		data, err := os.ReadFile(j.report)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // a trial that records nothing (it failed before, or has no figures)
 		}
-		out = append(out, t)
-		if t.Failed || t.ObjectsLeft > 0 || t.SecretsFound > 0 {
-			failures = append(failures, fmt.Sprintf("%s: %s (failed %v, objects left %d, secrets found %d)", t.Kind, t.Outcome, t.Failed, t.ObjectsLeft, t.SecretsFound))
+		if err != nil {
+			return nil, tm, nil, err
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		for sc.Scan() {
+			var t trial.Outcome
+			if err := json.Unmarshal(sc.Bytes(), &t); err != nil {
+				return nil, tm, nil, fmt.Errorf("%s: %w", j.report, err)
+			}
+			out = append(out, t)
+			if t.Failed || t.ObjectsLeft > 0 || t.SecretsFound > 0 {
+				failures = append(failures, fmt.Sprintf("%s: %s (failed %v, objects left %d, secrets found %d)", t.Kind, t.Outcome, t.Failed, t.ObjectsLeft, t.SecretsFound))
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return nil, tm, nil, err
 		}
 	}
-	return out, failures, sc.Err()
+	return out, tm, failures, nil
 }
 
 // fuzzResult is one fuzz target's run.
@@ -163,40 +197,33 @@ type fuzzResult struct {
 
 var execsRE = regexp.MustCompile(`execs: (\d+)`)
 
-// runFuzz runs each fuzz target for o.fuzzTime, one worker each (the
-// machine is shared), and reports executions and any failure, which go
-// test saves under testdata/fuzz/<target> for the fix.
-func runFuzz(ctx context.Context, o options, fuzzTargets []target, stderr io.Writer) ([]fuzzResult, []string) {
-	var out []fuzzResult
-	var failures []string
-	for _, f := range each(fuzzTargets) {
-		fmt.Fprintf(stderr, "reliability: go test -fuzz %s -fuzztime %s %s\n", f.target, o.fuzzTime, f.pkg)
-		output, err := goTest(ctx, "-run", "^$", "-fuzz", "^"+f.target+"$", "-fuzztime", o.fuzzTime.String(),
-			// Minimizing each new input (60 s by default) would otherwise
-			// take most of the run: bound it by executions.
-			"-fuzzminimizetime", "100x", "-parallel", "1", f.pkg)
-		r := fuzzResult{pkg: f.pkg, target: f.target, result: "no failure"}
-		if m := execsRE.FindAllStringSubmatch(output, -1); m != nil {
-			r.execs, _ = strconv.ParseInt(m[len(m)-1][1], 10, 64)
-		}
-		if err != nil && endedAtDeadline(output) {
-			// The toolchain's own race (below): the deterministic replay of
-			// the corpus, new inputs included, decides.
-			replay, rerr := goTest(ctx, "-run", "^"+f.target+"$", f.pkg)
-			if rerr == nil {
-				r.result = "no failure (ended by Go's fuzztime deadline race, golang/go#75804; corpus replay passed)"
-				out = append(out, r)
-				continue
-			}
-			output += "\ncorpus replay:\n" + replay
-		}
-		if err != nil {
-			r.result = "FAILED: " + lastLines(output, 6)
-			failures = append(failures, fmt.Sprintf("fuzz %s %s:\n%s", f.pkg, f.target, output))
-		}
-		out = append(out, r)
+// fuzzOne runs one fuzz target for o.fuzzTime with one worker (the machine
+// is shared) and reports executions and any failure, which go test saves
+// under testdata/fuzz/<target> for the fix.
+func fuzzOne(ctx context.Context, o options, pkg, target string) (fuzzResult, []string) {
+	output, err := goTestNiced(ctx, "-run", "^$", "-fuzz", "^"+target+"$", "-fuzztime", o.fuzzTime.String(),
+		// Minimizing each new input (60 s by default) would otherwise
+		// take most of the run: bound it by executions.
+		"-fuzzminimizetime", "100x", "-parallel", "1", pkg)
+	r := fuzzResult{pkg: pkg, target: target, result: "no failure"}
+	if m := execsRE.FindAllStringSubmatch(output, -1); m != nil {
+		r.execs, _ = strconv.ParseInt(m[len(m)-1][1], 10, 64)
 	}
-	return out, failures
+	if err != nil && endedAtDeadline(output) {
+		// The toolchain's own race (below): the deterministic replay of
+		// the corpus, new inputs included, decides.
+		replay, rerr := goTest(ctx, "-run", "^"+target+"$", pkg)
+		if rerr == nil {
+			r.result = "no failure (ended by Go's fuzztime deadline race, golang/go#75804; corpus replay passed)"
+			return r, nil
+		}
+		output += "\ncorpus replay:\n" + replay
+	}
+	if err != nil {
+		r.result = "FAILED: " + lastLines(output, 6)
+		return r, []string{fmt.Sprintf("fuzz %s %s:\n%s", pkg, target, output)}
+	}
+	return r, nil
 }
 
 // each lists the tests of targets one by one.
@@ -212,8 +239,21 @@ func each(targets []target) []struct{ pkg, target string } {
 
 // goTest runs go test with args and returns its combined output.
 func goTest(ctx context.Context, args ...string) (string, error) {
+	return runGo(exec.CommandContext(ctx, "go", append([]string{"test"}, args...)...))
+}
+
+// goTestNiced is goTest at a lower CPU priority (nice 10, inherited by the
+// fuzz workers), when nice(1) is there.
+func goTestNiced(ctx context.Context, args ...string) (string, error) {
+	nice, err := exec.LookPath("nice")
+	if err != nil {
+		return goTest(ctx, args...)
+	}
+	return runGo(exec.CommandContext(ctx, nice, append([]string{"-n", "10", "go", "test"}, args...)...))
+}
+
+func runGo(cmd *exec.Cmd) (string, error) {
 	var buf bytes.Buffer
-	cmd := exec.CommandContext(ctx, "go", append([]string{"test"}, args...)...)
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	err := cmd.Run()
 	return buf.String(), err
@@ -314,11 +354,19 @@ func render(rows []*row, fuzz []fuzzResult) string {
 	return b.String()
 }
 
-func header(o options, start time.Time) string {
+func header(o options, start time.Time, tm timing) string {
 	host, _ := os.Hostname()
-	return fmt.Sprintf("Run %s (%s) on %s, %d CPUs, %s; seed %d; fuzz time %s per target.\n"+
+	load := "unknown"
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			load = strings.Join(f[:3], " ")
+		}
+	}
+	return fmt.Sprintf("Run %s (%s) on %s, %d CPUs, load average %s at the end, %s; seed %d; fuzz time %s per target, %d at a time alongside the trials (niced).\n"+
+		"Trials: %d processes, %d at a time (each with -test.parallel %d), took %s together in %s of wall time.\n"+
 		"Command: `make reliability` (replay the random moments with `go run ./plugin/internal/cmd/reliability -seed %d`).\n\n",
-		start.UTC().Format("2006-01-02 15:04 MST"), time.Since(start).Round(time.Second), host, runtime.NumCPU(), runtime.Version(), o.seed, o.fuzzTime, o.seed)
+		start.UTC().Format("2006-01-02 15:04 MST"), time.Since(start).Round(time.Second), host, runtime.NumCPU(), load, runtime.Version(), o.seed, o.fuzzTime, max(1, o.fuzzJobs),
+		tm.jobs, o.jobs, o.parallel, tm.sum.Round(time.Second), tm.wall.Round(time.Second), o.seed)
 }
 
 // writeFigures replaces the block between the markers of path with text,
