@@ -2,6 +2,10 @@ package operations_test
 
 import (
 	"fmt"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -36,13 +40,14 @@ func BenchmarkChaosRunOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	ns := testenv.Namespace(b, cfg)
-	testenv.DemoApp(b, cfg, ns, 1)
+	dyn := testenv.DemoApp(b, cfg, ns, 1)
 	testenv.AnnotateNamespace(b, cfg, ns, api.InjectAnnotation, "enabled")
 	exe := chaosbin.Path(b)
 	var toCreated, toPreflight, toFirstCall, toEnd, toDeleted time.Duration
 	i := 0
 	for b.Loop() {
 		i++
+		settled(b, dyn, ns)
 		root := b.TempDir()
 		reports := filepath.Join(root, "report")
 		state := &scriptrunner.State{
@@ -113,4 +118,26 @@ func stepTimes(tl []chaos.Event) map[chaos.Step]time.Time {
 		}
 	}
 	return out
+}
+
+// settled waits until the controller has applied the previous run's
+// removal to the pods' PodHttpChaos objects (status.observedGeneration
+// reached the generation): a run created while the controller still
+// updates them may wait for its injection until injection_timeout.
+func settled(b *testing.B, dyn dynamic.Interface, ns string) {
+	gvr := schema.GroupVersionResource{Group: "chaos-mesh.org", Version: "v1alpha1", Resource: "podhttpchaos"}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		l, err := dyn.Resource(gvr).Namespace(ns).List(b.Context(), metav1.ListOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		done := true
+		for _, u := range l.Items {
+			seen, _, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
+			done = done && seen >= u.GetGeneration()
+		}
+		if done {
+			return
+		}
+	}
 }
