@@ -162,7 +162,7 @@ func (x *run) waitGone(ctx context.Context, d time.Duration) (time.Duration, err
 	defer cancel()
 	stop := x.track(wctx, "wait for the deleted object to be gone (the controller recovers every target first)", api.PhaseNotInjected)
 	defer stop()
-	err := watchObject(wctx, x.r.chaos(x.kind, x.obj.Namespace), x.obj.Name, func(o *api.Object) (bool, error) {
+	err := watchGoneObject(wctx, x.r.chaos(x.kind, x.obj.Namespace), x.obj.Name, func(o *api.Object) (bool, error) {
 		if o == nil {
 			return true, nil
 		}

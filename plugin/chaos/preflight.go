@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/cloudify-chaos/chaosops/plugin/chaos/api"
 	"github.com/cloudify-chaos/chaosops/plugin/failure"
@@ -56,7 +57,13 @@ func (r *Runner) Preflight(ctx context.Context, opts RunOptions) (*PreflightRepo
 	}
 	kind, _ := api.KindNamed(obj.Spec.Kind())
 	rep := &PreflightReport{Kind: kind.Name, Namespace: obj.Namespace}
-	if _, err := r.chaos(kind, obj.Namespace).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+	// Every read starts at once; the checks below take their results in
+	// the order of the serial preflight, so the first problem reported is
+	// the same, and reads a failed check no longer needs are cancelled.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	reads := r.startPreflightReads(rctx, opts, kind, obj)
+	if _, err := reads.crd.get(); err != nil {
 		if apierrors.IsNotFound(err) {
 			return rep, precheckf("preflight crd", "the %s CRD is not installed (chaos-mesh.org/v1alpha1); install Chaos Mesh first", kind.Name)
 		}
@@ -66,11 +73,8 @@ func (r *Runner) Preflight(ctx context.Context, opts RunOptions) (*PreflightRepo
 	// other. unreadable holds the namespaces we may not read.
 	nsAnnotations := map[string]map[string]string{}
 	unreadable := map[string]bool{}
-	for _, ns := range append([]string{obj.Namespace}, targetNamespaces(obj)...) {
-		if _, seen := nsAnnotations[ns]; seen || unreadable[ns] {
-			continue
-		}
-		u, err := r.Dynamic.Resource(gvrNamespaces).Get(ctx, ns, metav1.GetOptions{})
+	for _, ns := range reads.nsOrder {
+		u, err := reads.namespaces[ns].get()
 		switch {
 		case apierrors.IsNotFound(err):
 			return rep, precheckf("preflight namespace", "namespace %s does not exist", ns)
@@ -82,11 +86,11 @@ func (r *Runner) Preflight(ctx context.Context, opts RunOptions) (*PreflightRepo
 			nsAnnotations[ns] = u.GetAnnotations()
 		}
 	}
-	nodes, err := r.targetPods(ctx, obj, rep)
+	nodes, err := matchTargets(obj, rep, reads.pods)
 	if err != nil {
 		return rep, err
 	}
-	if err := r.checkController(ctx, opts, rep, nodes); err != nil {
+	if err := checkController(opts, rep, nodes, reads.controller, reads.daemons); err != nil {
 		return rep, err
 	}
 	for _, ns := range targetNamespaces(obj) {
@@ -101,48 +105,192 @@ func (r *Runner) Preflight(ctx context.Context, opts RunOptions) (*PreflightRepo
 			return rep, precheckf("preflight namespace opt-in", "%s, and namespace %s is not opted in; annotate it: kubectl annotate namespace %s %s=%s", rep.NamespaceFilterSource, ns, ns, api.InjectAnnotation, api.InjectEnabled)
 		}
 	}
-	if err := r.checkNoActiveRun(ctx, kind, obj, opts.Owner); err != nil {
+	if err := checkNoActiveRun(opts.Owner, reads.active); err != nil {
 		return rep, err
 	}
 	return rep, nil
 }
 
-// targetPods lists the Running pods the selectors match and returns their
-// nodes.
-func (r *Runner) targetPods(ctx context.Context, obj *api.Object, rep *PreflightReport) ([]string, error) {
-	var nodes []string
-	for _, t := range obj.Spec.Targets() {
-		sel := t.Selector.Selector
-		ls, err := podLabelSelector(sel)
+// read is the result of one API read started in the background.
+type read[T any] struct {
+	done chan struct{}
+	v    T
+	err  error
+}
+
+// startRead runs f in a goroutine; get waits for its result.
+func startRead[T any](f func() (T, error)) *read[T] {
+	rd := &read[T]{done: make(chan struct{})}
+	go func() {
+		defer close(rd.done)
+		rd.v, rd.err = f()
+	}()
+	return rd
+}
+
+func (rd *read[T]) get() (T, error) {
+	<-rd.done
+	return rd.v, rd.err
+}
+
+type (
+	objectRead = read[*unstructured.Unstructured]
+	listRead   = read[*unstructured.UnstructuredList]
+)
+
+// preflightReads are the preflight's API reads, all started at once.
+type preflightReads struct {
+	crd        *listRead
+	nsOrder    []string // the namespaces to check, in the order they are reported
+	namespaces map[string]*objectRead
+	// pods holds the pod list of each target (by index) in each of its
+	// namespaces; a target whose selector is invalid has none.
+	pods       map[int]map[string]*podRead
+	controller *objectRead
+	daemons    *podRead // nil with SkipDaemonCheck
+	active     []activeRead
+}
+
+// podRead is a list of pods read from the API server's cache, and how to
+// read it again consistently.
+type podRead struct {
+	cached *listRead
+	fresh  func() (*unstructured.UnstructuredList, error)
+}
+
+// get returns the cached list, or with fresh a consistent one.
+func (p *podRead) get(fresh bool) (*unstructured.UnstructuredList, error) {
+	if fresh {
+		return p.fresh()
+	}
+	return p.cached.get()
+}
+
+// activeRead is the list of one kind's objects of the run's deployment.
+type activeRead struct {
+	kind api.Kind
+	list *listRead
+}
+
+// startPreflightReads starts every read the preflight's checks need: the
+// kind's CRD, the namespaces, the targets' pods, the controller, the
+// chaos-daemon pods and the deployment's chaos objects of every kind.
+func (r *Runner) startPreflightReads(ctx context.Context, opts RunOptions, kind api.Kind, obj *api.Object) *preflightReads {
+	list := func(ri dynamic.ResourceInterface, lo metav1.ListOptions) *listRead {
+		return startRead(func() (*unstructured.UnstructuredList, error) { return ri.List(ctx, lo) })
+	}
+	// Pods change all the time, so a consistent list of them often waits
+	// for the API server's watch cache to catch up (up to its 100 ms
+	// progress-request period). A list from the cache (resourceVersion
+	// "0") answers at once; only a check it fails is read again,
+	// consistently, so a refusal never rests on a stale read.
+	podList := func(ns, selector string) *podRead {
+		ri := r.Dynamic.Resource(gvrPods).Namespace(ns)
+		return &podRead{
+			cached: list(ri, metav1.ListOptions{LabelSelector: selector, ResourceVersion: "0"}),
+			fresh: func() (*unstructured.UnstructuredList, error) {
+				return ri.List(ctx, metav1.ListOptions{LabelSelector: selector})
+			},
+		}
+	}
+	get := func(ri dynamic.ResourceInterface, name string) *objectRead {
+		return startRead(func() (*unstructured.Unstructured, error) { return ri.Get(ctx, name, metav1.GetOptions{}) })
+	}
+	rd := &preflightReads{
+		crd:        list(r.chaos(kind, obj.Namespace), metav1.ListOptions{Limit: 1}),
+		namespaces: map[string]*objectRead{},
+		pods:       map[int]map[string]*podRead{},
+		controller: get(r.Dynamic.Resource(gvrDeployments).Namespace(opts.ChaosNamespace), controllerDeployment),
+	}
+	for _, ns := range append([]string{obj.Namespace}, targetNamespaces(obj)...) {
+		if _, seen := rd.namespaces[ns]; !seen {
+			rd.nsOrder = append(rd.nsOrder, ns)
+			rd.namespaces[ns] = get(r.Dynamic.Resource(gvrNamespaces), ns)
+		}
+	}
+	for i, t := range obj.Spec.Targets() {
+		ls, err := podLabelSelector(t.Selector.Selector)
 		if err != nil {
+			continue // matchTargets reports it
+		}
+		rd.pods[i] = map[string]*podRead{}
+		for _, ns := range selectorNamespaces(t.Selector.Selector, obj) {
+			if _, seen := rd.pods[i][ns]; !seen {
+				rd.pods[i][ns] = podList(ns, ls.String())
+			}
+		}
+	}
+	if !opts.SkipDaemonCheck {
+		rd.daemons = podList(opts.ChaosNamespace, daemonComponentLabel)
+	}
+	if o := opts.Owner; o.Deployment != "" {
+		sel := labels.SelectorFromSet(labels.Set{LabelManagedBy: ManagedBy, LabelDeployment: labelValue(o.Deployment)}).String()
+		for _, k := range api.Kinds() {
+			rd.active = append(rd.active, activeRead{kind: k, list: list(r.chaos(k, obj.Namespace), metav1.ListOptions{LabelSelector: sel})})
+		}
+	}
+	return rd
+}
+
+// selectorNamespaces are where a selector looks for pods: its namespaces,
+// or the object's own.
+func selectorNamespaces(sel api.PodSelectorSpec, obj *api.Object) []string {
+	if len(sel.Namespaces) == 0 {
+		return []string{obj.Namespace}
+	}
+	return sel.Namespaces
+}
+
+// matchTargets finds, in the pod lists read, the Running pods the
+// selectors match and returns their nodes. A target the cached lists match
+// no pod for is looked up again in consistent lists.
+func matchTargets(obj *api.Object, rep *PreflightReport, pods map[int]map[string]*podRead) ([]string, error) {
+	var nodes []string
+	for i, t := range obj.Spec.Targets() {
+		sel := t.Selector.Selector
+		if _, err := podLabelSelector(sel); err != nil {
 			return nil, failure.Invalidf("selector", "%v", err)
 		}
-		namespaces := sel.Namespaces
-		if len(namespaces) == 0 {
-			namespaces = []string{obj.Namespace}
-		}
-		matched := 0
-		for _, ns := range namespaces {
-			list, err := r.Dynamic.Resource(gvrPods).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: ls.String()})
-			if err != nil {
-				return nil, fmt.Errorf("preflight: list pods in %s: %w", ns, err)
+		namespaces := selectorNamespaces(sel, obj)
+		var matched []*unstructured.Unstructured
+		for _, fresh := range []bool{false, true} {
+			var err error
+			if matched, err = matchPods(sel, namespaces, pods[i], fresh); err == nil && len(matched) > 0 {
+				break
 			}
-			for _, p := range list.Items {
-				if !podMatches(&p, sel) {
-					continue
-				}
-				matched++
-				rep.TargetPods = append(rep.TargetPods, p.GetNamespace()+"/"+p.GetName())
-				if n, _, _ := unstructured.NestedString(p.Object, "spec", "nodeName"); n != "" && !slices.Contains(nodes, n) {
-					nodes = append(nodes, n)
-				}
+			if fresh && err != nil {
+				return nil, err
 			}
 		}
-		if matched == 0 {
+		if len(matched) == 0 {
 			return nil, precheckf("preflight selector", "selector %s matches no Running pod in %s", describeSelector(sel), strings.Join(namespaces, ", "))
+		}
+		for _, p := range matched {
+			rep.TargetPods = append(rep.TargetPods, p.GetNamespace()+"/"+p.GetName())
+			if n, _, _ := unstructured.NestedString(p.Object, "spec", "nodeName"); n != "" && !slices.Contains(nodes, n) {
+				nodes = append(nodes, n)
+			}
 		}
 	}
 	return nodes, nil
+}
+
+// matchPods are the Running pods of the lists in namespaces that sel
+// matches.
+func matchPods(sel api.PodSelectorSpec, namespaces []string, pods map[string]*podRead, fresh bool) ([]*unstructured.Unstructured, error) {
+	var out []*unstructured.Unstructured
+	for _, ns := range namespaces {
+		list, err := pods[ns].get(fresh)
+		if err != nil {
+			return nil, fmt.Errorf("preflight: list pods in %s: %w", ns, err)
+		}
+		for i := range list.Items {
+			if p := &list.Items[i]; podMatches(p, sel) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
 }
 
 func podLabelSelector(sel api.PodSelectorSpec) (labels.Selector, error) {
@@ -184,9 +332,10 @@ func describeSelector(sel api.PodSelectorSpec) string {
 }
 
 // checkController checks the Chaos Mesh controller Deployment and, unless
-// skipped, a Running chaos-daemon pod on every target node.
-func (r *Runner) checkController(ctx context.Context, opts RunOptions, rep *PreflightReport, nodes []string) error {
-	d, err := r.Dynamic.Resource(gvrDeployments).Namespace(opts.ChaosNamespace).Get(ctx, controllerDeployment, metav1.GetOptions{})
+// skipped, a Running chaos-daemon pod on every target node, from the
+// reads of both.
+func checkController(opts RunOptions, rep *PreflightReport, nodes []string, controller *objectRead, daemons *podRead) error {
+	d, err := controller.get()
 	switch {
 	case apierrors.IsNotFound(err):
 		return precheckf("preflight controller", "Deployment %s/%s not found: is Chaos Mesh installed in namespace %s?", opts.ChaosNamespace, controllerDeployment, opts.ChaosNamespace)
@@ -207,14 +356,34 @@ func (r *Runner) checkController(ctx context.Context, opts RunOptions, rep *Pref
 	if opts.SkipDaemonCheck {
 		return nil
 	}
-	pods, err := r.Dynamic.Resource(gvrPods).Namespace(opts.ChaosNamespace).List(ctx, metav1.ListOptions{LabelSelector: daemonComponentLabel})
-	if err != nil {
-		if apierrors.IsForbidden(err) {
-			rep.Warnings = append(rep.Warnings, "cannot list chaos-daemon pods (forbidden): daemons not checked")
+	// The cached list first; a node it shows no daemon on is checked
+	// again in a consistent one.
+	for _, fresh := range []bool{false, true} {
+		pods, err := daemons.get(fresh)
+		if err != nil {
+			if !fresh {
+				continue
+			}
+			if apierrors.IsForbidden(err) {
+				rep.Warnings = append(rep.Warnings, "cannot list chaos-daemon pods (forbidden): daemons not checked")
+				return nil
+			}
+			return fmt.Errorf("preflight: chaos-daemon pods: %w", err)
+		}
+		missing := daemonMissing(pods, nodes)
+		if missing == "" {
 			return nil
 		}
-		return fmt.Errorf("preflight: chaos-daemon pods: %w", err)
+		if fresh {
+			return precheckf("preflight chaos-daemon", "no Running chaos-daemon on node %s, where targets run; check the chaos-daemon DaemonSet in %s", missing, opts.ChaosNamespace)
+		}
 	}
+	return nil
+}
+
+// daemonMissing is the first of nodes without a Running chaos-daemon pod
+// in pods, or "".
+func daemonMissing(pods *unstructured.UnstructuredList, nodes []string) string {
 	for _, n := range nodes {
 		found := false
 		for _, p := range pods.Items {
@@ -223,21 +392,19 @@ func (r *Runner) checkController(ctx context.Context, opts RunOptions, rep *Pref
 			found = found || (node == n && phase == "Running")
 		}
 		if !found {
-			return precheckf("preflight chaos-daemon", "no Running chaos-daemon on node %s, where targets run; check the chaos-daemon DaemonSet in %s", n, opts.ChaosNamespace)
+			return n
 		}
 	}
-	return nil
+	return ""
 }
 
 // checkNoActiveRun refuses a run while another run of the same deployment
-// still has a chaos object that has not recovered.
-func (r *Runner) checkNoActiveRun(ctx context.Context, kind api.Kind, obj *api.Object, o Owner) error {
-	if o.Deployment == "" {
-		return nil
-	}
-	sel := labels.SelectorFromSet(labels.Set{LabelManagedBy: ManagedBy, LabelDeployment: labelValue(o.Deployment)}).String()
-	for _, k := range api.Kinds() {
-		list, err := r.chaos(k, obj.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
+// still has a chaos object that has not recovered, from the lists of the
+// deployment's objects of every kind.
+func checkNoActiveRun(o Owner, active []activeRead) error {
+	for _, a := range active {
+		k := a.kind
+		list, err := a.list.get()
 		if apierrors.IsNotFound(err) || apierrors.IsForbidden(err) {
 			continue // kind not installed, or not ours to see
 		}

@@ -103,3 +103,48 @@ func TestReapWording(t *testing.T) {
 		t.Errorf("reap log lines:\n%s", logs)
 	}
 }
+
+// TestPreflightReportsTheFirstProblemInOrder: the preflight's reads run in
+// parallel, and with several problems at once it reports the one the
+// checks meet first, in their fixed order (CRD, namespaces, targets,
+// controller and chaos-daemon, opt-in, earlier run), every time.
+func TestPreflightReportsTheFirstProblemInOrder(t *testing.T) {
+	f := newBareFixture(t) // not opted in
+	cases := []struct {
+		name   string
+		change func(*chaos.RunOptions)
+		want   string
+	}{
+		{"a missing namespace comes before the targets, the controller and the opt-in", func(o *chaos.RunOptions) {
+			setNamespaces(o, "no-such-ns")
+			setLabels(o, map[string]string{"app": "nothing"})
+			o.ChaosNamespace = "no-chaos-here"
+		}, "namespace no-such-ns does not exist"},
+		{"targets come before the controller and the opt-in", func(o *chaos.RunOptions) {
+			setLabels(o, map[string]string{"app": "nothing"})
+			o.ChaosNamespace = "no-chaos-here"
+		}, "selector app=nothing matches no Running pod"},
+		{"the controller comes before the opt-in", func(o *chaos.RunOptions) { o.ChaosNamespace = "no-chaos-here" }, "is Chaos Mesh installed"},
+		{"the opt-in is reported when all else passes", func(*chaos.RunOptions) {}, "is not opted in"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 3 {
+				o := f.opts(f.httpAbort(t))
+				tc.change(&o)
+				_, err := f.r.Preflight(t.Context(), o)
+				if !chaos.IsPrecheck(err) || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("err %v; want a precheck failure with %q", err, tc.want)
+				}
+			}
+		})
+	}
+	t.Run("a run refused by the preflight reports it, not the dry run that ran alongside, and creates nothing", func(t *testing.T) {
+		o := f.opts(f.httpAbort(t))
+		res, err := f.r.Run(t.Context(), o)
+		if res.Verdict != chaos.VerdictPrecheckFailed || !strings.Contains(err.Error(), "is not opted in") || !res.Created.IsZero() {
+			t.Fatalf("verdict %s, created %v, err %v", res.Verdict, res.Created, err)
+		}
+		f.assertNoChaosLeft(t)
+	})
+}

@@ -19,8 +19,9 @@ import (
 // errAborted ends the hold when a must-hold probe is breached.
 var errAborted = errors.New("aborted")
 
-// Run performs one experiment: guardrails and preflight, gate hook,
-// intent, server-side dry run, create, wait for Selected and AllInjected,
+// Run performs one experiment: guardrails and preflight (its reads in
+// parallel, with the server-side dry run alongside), gate hook, intent,
+// the dry run's outcome, create, wait for Selected and AllInjected,
 // hold for the duration, wait for the controller's stop and AllRecovered,
 // delete and wait until gone. On cancel it deletes the object and waits
 // for it to be gone as a normal cleanup does (DeleteTimeout, and the
@@ -58,6 +59,12 @@ func (r *Runner) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 	if err := opts.Check(); err != nil {
 		return run.end(verdictFor(err, VerdictPrecheckFailed), err)
 	}
+	// The server-side dry run creates nothing: it runs alongside the
+	// preflight and its outcome is taken where the serial lifecycle would
+	// have made the call, after the gate and the intent.
+	dctx, stopDry := context.WithCancel(ctx)
+	defer stopDry()
+	dry := startRead(func() (struct{}, error) { return struct{}{}, run.dryRun(dctx) })
 	if _, err := r.Preflight(ctx, opts); err != nil {
 		return run.end(verdictFor(err, VerdictPrecheckFailed), err)
 	}
@@ -71,6 +78,9 @@ func (r *Runner) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 		if err := opts.OnIntent(obj.Name); err != nil {
 			return run.end(VerdictError, fmt.Errorf("record intent: %w", err))
 		}
+	}
+	if _, err := dry.get(); err != nil {
+		return run.end(verdictFor(err, VerdictError), err)
 	}
 	if err := run.create(ctx); err != nil {
 		return run.end(verdictFor(err, VerdictError), err)
@@ -143,9 +153,10 @@ func (x *run) end(v Verdict, err error) (*Result, error) {
 	return x.res, err
 }
 
-// create validates with a server-side dry run, then creates the object. An
-// object of the same run already there (a retried operation) is adopted.
-func (x *run) create(ctx context.Context) error {
+// dryRun validates the object with a server-side dry run (schema and
+// admission webhooks); it creates nothing. An object of the same run
+// already there (a retried operation) passes: create adopts it.
+func (x *run) dryRun(ctx context.Context) error {
 	u, err := api.ToUnstructured(x.obj)
 	if err != nil {
 		return err
@@ -160,6 +171,17 @@ func (x *run) create(ctx context.Context) error {
 		}
 		return fmt.Errorf("dry-run create: %w", err)
 	}
+	return nil
+}
+
+// create creates the object, which dryRun has validated. An object of the
+// same run already there (a retried operation) is adopted.
+func (x *run) create(ctx context.Context) error {
+	u, err := api.ToUnstructured(x.obj)
+	if err != nil {
+		return err
+	}
+	res := x.r.chaos(x.kind, x.obj.Namespace)
 	created, err := res.Create(ctx, u, metav1.CreateOptions{FieldManager: "chaosops"})
 	if denial, ok := webhookDenial(err); ok {
 		return precheckf("admission webhook", "the create was denied, nothing was created: %s", denial)

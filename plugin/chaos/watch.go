@@ -24,10 +24,34 @@ type observeFunc func(obj *api.Object) (done bool, err error)
 // (API server restart, expired resourceVersion) is re-established from a
 // fresh read, so no change is missed and nothing is created twice.
 func watchObject(ctx context.Context, res dynamic.ResourceInterface, name string, fn observeFunc) error {
+	return watchFrom(ctx, res, name, false, fn)
+}
+
+// watchGoneObject is watchObject for an object this process has read and
+// deleted: its first read comes from the API server's watch cache
+// (resourceVersion "0"), which answers at once where a consistent list may
+// wait up to the cache's 100 ms progress-request period for it to catch
+// up. The cache already served every version this process saw, so a
+// cached read that still shows the object is followed by its deletion on
+// the watch; one that shows it gone is checked with a consistent read
+// before fn hears of it.
+func watchGoneObject(ctx context.Context, res dynamic.ResourceInterface, name string, fn observeFunc) error {
+	return watchFrom(ctx, res, name, true, fn)
+}
+
+func watchFrom(ctx context.Context, res dynamic.ResourceInterface, name string, cachedFirst bool, fn observeFunc) error {
 	sel := fields.OneTermEqualSelector("metadata.name", name).String()
 	backoff := 100 * time.Millisecond
 	for {
-		list, err := res.List(ctx, metav1.ListOptions{FieldSelector: sel})
+		lo := metav1.ListOptions{FieldSelector: sel}
+		if cachedFirst {
+			lo.ResourceVersion = "0"
+		}
+		list, err := res.List(ctx, lo)
+		if cachedFirst && err == nil && len(list.Items) == 0 {
+			list, err = res.List(ctx, metav1.ListOptions{FieldSelector: sel})
+		}
+		cachedFirst = false
 		if err != nil {
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
