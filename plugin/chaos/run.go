@@ -83,9 +83,36 @@ func (r *Runner) Run(ctx context.Context, opts RunOptions) (*Result, error) {
 		return run.end(verdictFor(err, VerdictError), err)
 	}
 	if err := run.create(ctx); err != nil {
+		if ctx.Err() != nil {
+			// The API server may have created the object although the
+			// request was cut off: clean up what this run may own.
+			return run.cancelledCreate(ctx, err)
+		}
 		return run.end(verdictFor(err, VerdictError), err)
 	}
 	return run.afterCreate(ctx)
+}
+
+// cancelledCreate ends a run cancelled while its create was in flight. The
+// object's name is the run's, so one of that name labelled with this run is
+// this run's: it is deleted as after any cancel. Otherwise nothing was
+// created.
+func (x *run) cancelledCreate(ctx context.Context, createErr error) (*Result, error) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), x.cleanupBudget())
+	defer cancel()
+	got, err := x.r.chaos(x.kind, x.obj.Namespace).Get(cctx, x.obj.Name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return x.end(VerdictCancelled, createErr)
+	case err != nil:
+		return x.end(VerdictCancelled, fmt.Errorf("%w; whether the API server created %s is unknown (%v): run chaos_actions.reap", createErr, x.res.Ref, err))
+	case got.GetLabels()[LabelRun] != labelValue(x.opts.Owner.RunID):
+		return x.end(VerdictCancelled, createErr)
+	}
+	x.uid = got.GetUID()
+	x.res.Created = got.GetCreationTimestamp().Time
+	x.event(StepCreated, "created although the create request was cancelled")
+	return x.cancelled(ctx)
 }
 
 // verdictFor maps a failed step to a verdict.
