@@ -67,8 +67,10 @@ bundle: build ## one archive per blueprint in dist/ for cfy blueprint upload (li
 reliability: build testenv-build ## long trials: 50 cancels, API restarts and faults, bad input, secrets, RBAC, fuzz 60s each; figures to docs/reliability.md
 	$(call with_testenv,CHAOSOPS_BIN=$(CURDIR)/$(BIN) go run ./plugin/internal/cmd/reliability -fuzztime 60s -out docs/reliability.md)
 
+# The fuzz runs' test binaries start the control plane in TestMain like any
+# test of their package: with_testenv stops it again.
 fuzz-quick: ## run every fuzz target for 10 s (seed corpora in testdata/fuzz)
-	go run ./plugin/internal/cmd/reliability -fuzz-only -fuzztime 10s
+	$(call with_testenv,go run ./plugin/internal/cmd/reliability -fuzz-only -fuzztime 10s)
 
 demo: build ## the whole story locally: app + traffic, install the bundle, RunHTTPChaos, verdict + chart (KUBECONFIG=... for a real cluster)
 	$(if $(KEEP_TESTENV),DEMO_KEEP=1 )scripts/demo.sh
