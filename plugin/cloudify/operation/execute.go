@@ -141,9 +141,9 @@ func Execute(ctx context.Context, reg *Registry, opt Options) int {
 			runErr = CleanupIncomplete(fmt.Errorf("%w: cleanup did not finish within %s", context.Cause(runCtx), grace))
 		}
 	}
-	if runErr == nil && runCtx.Err() != nil && ctx.Err() != nil {
-		runErr = context.Cause(runCtx)
-	}
+	// A handler that returned nil finished its work, even when the signal
+	// came meanwhile: its result stands (a chaos run that recorded verdict
+	// pass is not reported cancelled).
 	if runErr != nil && runCtx.Err() != nil {
 		if cause := context.Cause(runCtx); !errors.Is(runErr, cause) && (errors.Is(cause, ErrCancelled) || errors.Is(cause, cloudify.ErrProxyGone)) {
 			runErr = fmt.Errorf("%w: %w", cause, runErr)
