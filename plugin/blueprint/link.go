@@ -14,7 +14,8 @@ import (
 // ForwarderMarker is the first line of a workflow script that forwards the
 // workflow's parameters to an operation (blueprints/Python-Prometheus/
 // workflows/forward.py): every parameter that is set, except operation,
-// node_ids and operation_kwargs, becomes an input of the same name of
+// node_ids, operation_kwargs and script_path (which the parser adds to a
+// script-mapped workflow), becomes an input of the same name of
 // operation on each instance of node_ids; operation_kwargs' keys are
 // forwarded too and win. The local runner runs such a workflow in Go.
 const ForwarderMarker = "# chaosops:forward-parameters v1"
